@@ -1,0 +1,158 @@
+//! Guest virtual memory for the CPU: the TLB fill and the `qemu_ld`/`qemu_st` slow paths that
+//! generated code calls (QEMU's `cputlb.c` `load_helper`/`store_helper`), and the same accesses for
+//! helpers and the translator.
+//!
+//! A fault is a value: `Err(())` with the exception recorded in `env` (see `X86Cpu::raise_exception`).
+//! Accesses that cross a page boundary are split into bytes so each page is translated on its own.
+
+use super::x86cpu::X86Cpu;
+use crate::softmmu::tlb::{Access, TlbEntry, PAGE_MASK, PAGE_SIZE, TLB_MMIO};
+use crate::softmmu::PhysAddr;
+use crate::tcg::ir::{HelperRet, MemOp, HELPER_EXIT};
+
+/// A memory fault: the exception is already recorded in `env`.
+pub type MemResult<T> = Result<T, ()>;
+
+impl X86Cpu {
+    /// Translate a virtual address (paging off: identity). Page faults come with paging.
+    pub fn translate(&mut self, vaddr: u32, _access: Access, _mmu_idx: usize) -> MemResult<PhysAddr> {
+        Ok(PhysAddr(vaddr))
+    }
+
+    /// Fill the TLB entry for `vaddr` (QEMU's `tlb_fill`).
+    pub fn tlb_fill(&mut self, vaddr: u32, access: Access, mmu_idx: usize) -> MemResult<()> {
+        let pa = self.translate(vaddr, access, mmu_idx)?;
+        let vpage = vaddr & PAGE_MASK;
+        let entry = match self.mem.ram_page_ptr(pa, PAGE_SIZE) {
+            Some(host) => TlbEntry::new(vpage, 0, (host as usize).wrapping_sub(vpage as usize)),
+            None => TlbEntry::new(vpage, TLB_MMIO, 0),
+        };
+        self.tlb.set(mmu_idx, vpage, entry);
+        Ok(())
+    }
+
+    /// Read `size` bytes from one page.
+    fn ld_page(&mut self, vaddr: u32, size: u32, access: Access, mmu_idx: usize) -> MemResult<u32> {
+        if let Some(host) = self.tlb.lookup(mmu_idx, vaddr, access) {
+            self.tlb.stats.hits += 1;
+            // SAFETY: a hit proves the page is wholly inside RAM (tlb.rs invariant) and the access
+            // does not cross it (callers split crossing accesses).
+            return Ok(unsafe { read_host(host as *const u8, size) });
+        }
+        self.tlb.stats.misses += 1;
+        self.tlb_fill(vaddr, access, mmu_idx)?;
+        let pa = self.translate(vaddr, access, mmu_idx)?;
+        Ok(self.mem.read(pa, size))
+    }
+
+    fn st_page(&mut self, vaddr: u32, size: u32, value: u32, mmu_idx: usize) -> MemResult<()> {
+        if let Some(host) = self.tlb.lookup(mmu_idx, vaddr, Access::Write) {
+            self.tlb.stats.hits += 1;
+            // SAFETY: as in `ld_page`.
+            unsafe { write_host(host as *mut u8, size, value) };
+            return Ok(());
+        }
+        self.tlb.stats.misses += 1;
+        self.tlb_fill(vaddr, Access::Write, mmu_idx)?;
+        let pa = self.translate(vaddr, Access::Write, mmu_idx)?;
+        self.mem.write(pa, size, value);
+        Ok(())
+    }
+
+    /// Guest load of `size` (1, 2, 4) bytes at `vaddr`, little-endian, zero-extended.
+    pub fn ld(&mut self, vaddr: u32, size: u32, mmu_idx: usize) -> MemResult<u32> {
+        self.ld_access(vaddr, size, Access::Read, mmu_idx)
+    }
+
+    fn ld_access(&mut self, vaddr: u32, size: u32, access: Access, mmu_idx: usize) -> MemResult<u32> {
+        if crosses_page(vaddr, size) {
+            let mut v = 0;
+            for i in 0..size {
+                v |= self.ld_page(vaddr.wrapping_add(i), 1, access, mmu_idx)? << (8 * i);
+            }
+            return Ok(v);
+        }
+        self.ld_page(vaddr, size, access, mmu_idx)
+    }
+
+    /// Guest store of the low `size` bytes of `value` at `vaddr`. A store crossing a page checks both
+    /// pages before writing anything, so a fault leaves memory unchanged.
+    pub fn st(&mut self, vaddr: u32, size: u32, value: u32, mmu_idx: usize) -> MemResult<()> {
+        if crosses_page(vaddr, size) {
+            self.translate(vaddr, Access::Write, mmu_idx)?;
+            self.translate(vaddr.wrapping_add(size - 1), Access::Write, mmu_idx)?;
+            for i in 0..size {
+                self.st_page(vaddr.wrapping_add(i), 1, value >> (8 * i), mmu_idx)?;
+            }
+            return Ok(());
+        }
+        self.st_page(vaddr, size, value, mmu_idx)
+    }
+
+    /// Fetch one byte of code for the translator.
+    pub fn ld_code(&mut self, vaddr: u32) -> MemResult<u8> {
+        self.ld_access(vaddr, 1, Access::Code, 0).map(|v| v as u8)
+    }
+
+    /// The physical address of code at `vaddr` (the TB key).
+    pub fn code_phys(&mut self, vaddr: u32) -> MemResult<PhysAddr> {
+        self.translate(vaddr, Access::Code, 0)
+    }
+}
+
+fn crosses_page(vaddr: u32, size: u32) -> bool {
+    (vaddr & !PAGE_MASK) + size > PAGE_SIZE
+}
+
+/// # Safety
+/// `p..p+size` must be readable.
+unsafe fn read_host(p: *const u8, size: u32) -> u32 {
+    // SAFETY: per the contract.
+    unsafe {
+        match size {
+            1 => p.read() as u32,
+            2 => (p as *const u16).read_unaligned() as u32,
+            _ => (p as *const u32).read_unaligned(),
+        }
+    }
+}
+
+/// # Safety
+/// `p..p+size` must be writable.
+unsafe fn write_host(p: *mut u8, size: u32, v: u32) {
+    // SAFETY: per the contract.
+    unsafe {
+        match size {
+            1 => p.write(v as u8),
+            2 => (p as *mut u16).write_unaligned(v as u16),
+            _ => (p as *mut u32).write_unaligned(v),
+        }
+    }
+}
+
+/// `qemu_ld` slow path: `(env, addr, memop, mmu_idx, _)`.
+///
+/// # Safety
+/// `env` must come from `X86Cpu::env_ptr`.
+pub unsafe extern "C" fn helper_qemu_ld(env: *mut u8, addr: u32, memop: u32, mmu_idx: u32, _: u32) -> HelperRet {
+    // SAFETY: per the contract.
+    let cpu = unsafe { X86Cpu::from_env(env) };
+    let op = MemOp(memop);
+    match cpu.ld(addr, op.size(), mmu_idx as usize) {
+        Ok(v) => op.extend(v) as u64,
+        Err(()) => HELPER_EXIT,
+    }
+}
+
+/// `qemu_st` slow path: `(env, addr, memop, mmu_idx, value)`.
+///
+/// # Safety
+/// `env` must come from `X86Cpu::env_ptr`.
+pub unsafe extern "C" fn helper_qemu_st(env: *mut u8, addr: u32, memop: u32, mmu_idx: u32, value: u32) -> HelperRet {
+    // SAFETY: per the contract.
+    let cpu = unsafe { X86Cpu::from_env(env) };
+    match cpu.st(addr, MemOp(memop).size(), value, mmu_idx as usize) {
+        Ok(()) => 0,
+        Err(()) => HELPER_EXIT,
+    }
+}

@@ -1,0 +1,69 @@
+//! `X86Cpu`: the guest CPU with everything its helpers reach (QEMU's `X86CPU` + `CPUState`).
+//!
+//! Generated code and helpers receive only the `env` pointer; because `env` is the first field of
+//! this `#[repr(C)]` struct, a helper recovers the whole CPU from it (QEMU's `env_archcpu`). While a
+//! TB runs, that pointer is the only way anything touches the CPU.
+
+use super::state::{CpuState, EXCP_EXIT};
+use crate::hw::Bus;
+use crate::softmmu::{PhysMem, Tlb};
+use crate::tcg::ir::{HelperRet, HELPER_EXIT};
+
+#[repr(C)]
+pub struct X86Cpu {
+    /// Must stay the first field (see the module comment).
+    pub env: CpuState,
+    pub tlb: Tlb,
+    pub mem: PhysMem,
+    pub bus: Bus,
+    /// Set when the machine must stop with this host exit status.
+    pub exit_status: Option<i32>,
+    /// Counts cycles for `rdtsc` (advanced by the exec loop).
+    pub tsc: u64,
+}
+
+const _: () = assert!(core::mem::offset_of!(X86Cpu, env) == 0);
+
+impl X86Cpu {
+    pub fn new(ram_size: usize, tlb_bits: u32, bus: Bus) -> X86Cpu {
+        X86Cpu {
+            env: CpuState::new(),
+            tlb: Tlb::new(tlb_bits),
+            mem: PhysMem::new(ram_size),
+            bus,
+            exit_status: None,
+            tsc: 0,
+        }
+    }
+
+    /// The pointer generated code gets.
+    pub fn env_ptr(&mut self) -> *mut u8 {
+        self as *mut X86Cpu as *mut u8
+    }
+
+    /// Recover the CPU from the `env` pointer a helper received.
+    ///
+    /// # Safety
+    /// `env` must come from [`X86Cpu::env_ptr`] of a live CPU that nothing else references while the
+    /// returned borrow is used.
+    pub unsafe fn from_env<'a>(env: *mut u8) -> &'a mut X86Cpu {
+        // SAFETY: per the contract, `env` points at a live `X86Cpu` (env is its first field).
+        unsafe { &mut *(env as *mut X86Cpu) }
+    }
+
+    /// Record a guest exception and ask generated code to leave the TB; the exec loop restores eip
+    /// and `cc_op` of the faulting instruction and delivers it.
+    pub fn raise_exception(&mut self, vector: u8, error_code: u32) -> HelperRet {
+        self.env.exception_index = vector as i32;
+        self.env.error_code = error_code;
+        self.env.exception_is_int = 0;
+        HELPER_EXIT
+    }
+
+    /// Stop the machine with a host exit status.
+    pub fn request_exit(&mut self, status: i32) -> HelperRet {
+        self.exit_status = Some(status);
+        self.env.exception_index = EXCP_EXIT;
+        HELPER_EXIT
+    }
+}

@@ -1,0 +1,244 @@
+//! `DisasContext` and the translator loop (QEMU's `translator_loop` with i386's `TranslatorOps`).
+//!
+//! Per instruction: `insn_start(pc, cc_op)`, decode, dispatch on the mnemonic to a per-class
+//! translator. A TB ends when an instruction sets `is_jmp`, at `max_insns`, or when the next
+//! instruction would start on another page. Anything not translated raises #UD in the guest.
+
+use super::{helpers, TranslateOptions, TranslatedTb};
+use crate::cpu::state::{hflags, offsets};
+use crate::cpu::{CcOp, X86Cpu};
+use crate::softmmu::tlb::{PAGE_MASK, PAGE_SIZE};
+use crate::tcg::{exit_slot, TcgContext};
+use alloc::string::String;
+use core::fmt::Write;
+use iced_x86::{Decoder, DecoderOptions, Formatter, GasFormatter, Instruction, Mnemonic};
+
+/// Why translation of the TB stops (QEMU's `DisasJumpType`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum DisasJump {
+    /// Go on with the next instruction.
+    Next,
+    /// The TB was ended by the instruction (its exit is already emitted).
+    NoReturn,
+    /// End the TB after this instruction, continuing at `pc_next` (state changed that translation
+    /// depends on).
+    EndTb,
+}
+
+/// Vector numbers of the exceptions the frontend raises (SDM Vol. 3A, 6.3.1).
+pub const EXCP_DE: u8 = 0;
+pub const EXCP_BP: u8 = 3;
+pub const EXCP_OF: u8 = 4;
+pub const EXCP_UD: u8 = 6;
+pub const EXCP_GP: u8 = 13;
+
+pub struct DisasContext<'a> {
+    pub tcg: TcgContext,
+    pub cpu: &'a mut X86Cpu,
+    /// The TB's first instruction.
+    pub pc_first: u32,
+    /// The current instruction.
+    pub pc: u32,
+    /// The instruction after the current one.
+    pub pc_next: u32,
+    pub flags: u32,
+    /// Statically known `cc_op`, and whether the `cc_op` global still has to be written.
+    pub cc_op: CcOp,
+    pub cc_op_dirty: bool,
+    pub is_jmp: DisasJump,
+    pub insn: Instruction,
+}
+
+impl DisasContext<'_> {
+    pub fn code32(&self) -> bool {
+        self.flags & hflags::CS32 != 0
+    }
+
+    pub fn ss32(&self) -> bool {
+        self.flags & hflags::SS32 != 0
+    }
+
+    pub fn cpl(&self) -> u32 {
+        self.flags & hflags::CPL_MASK
+    }
+
+    /// The softmmu index for data accesses at the current privilege level.
+    pub fn mmu_idx(&self) -> u32 {
+        u32::from(self.cpl() == 3)
+    }
+
+    /// The current instruction's length in bytes.
+    pub fn insn_len(&self) -> u32 {
+        self.pc_next.wrapping_sub(self.pc)
+    }
+
+    /// Write the static `cc_op` to the global if it is not there yet (QEMU's `gen_update_cc_op`).
+    pub fn gen_update_cc_op(&mut self) {
+        if self.cc_op_dirty {
+            self.tcg.gen_movi(super::CPU_CC_OP, self.cc_op as u32);
+            self.cc_op_dirty = false;
+        }
+    }
+
+    /// Record that the flags now come from operation `op` (QEMU's `set_cc_op`).
+    pub fn set_cc_op(&mut self, op: CcOp) {
+        if self.cc_op == op {
+            return;
+        }
+        self.cc_op = op;
+        self.cc_op_dirty = op != CcOp::Dynamic;
+    }
+
+    /// Store a constant eip.
+    pub fn gen_jmp_im(&mut self, eip: u32) {
+        self.tcg.gen_sti(eip, offsets::EIP);
+    }
+
+    /// Raise a guest exception at the current instruction and end the TB.
+    pub fn gen_exception(&mut self, vector: u8) {
+        let v = self.tcg.const_i32(vector as u32);
+        self.tcg.gen_call(&helpers::RAISE_EXCEPTION, None, &[v]);
+        self.is_jmp = DisasJump::NoReturn;
+    }
+
+    /// Jump to `eip` (an offset in CS) through `goto_tb slot` when it stays on a page this TB
+    /// covers, else through `lookup_and_goto_ptr` (QEMU's `gen_goto_tb`).
+    pub fn gen_jmp_tb(&mut self, eip: u32, slot: u32) {
+        self.gen_update_cc_op();
+        let linear = eip.wrapping_add(self.cs_base());
+        let same_page = linear & PAGE_MASK == self.pc_first.wrapping_add(self.cs_base()) & PAGE_MASK
+            || linear & PAGE_MASK == self.pc.wrapping_add(self.cs_base()) & PAGE_MASK;
+        if same_page {
+            self.tcg.gen_goto_tb(slot);
+            self.gen_jmp_im(eip);
+            self.tcg.gen_exit_tb(exit_slot(slot));
+        } else {
+            self.gen_jmp_im(eip);
+            self.tcg.gen_lookup_and_goto_ptr();
+        }
+        self.is_jmp = DisasJump::NoReturn;
+    }
+
+    /// End the TB after eip was stored, returning to the loop (QEMU's `gen_eob`).
+    pub fn gen_eob(&mut self) {
+        self.gen_update_cc_op();
+        self.tcg.gen_exit_tb(0);
+        self.is_jmp = DisasJump::NoReturn;
+    }
+
+    /// Jump to the eip held in a temp (indirect branch).
+    pub fn gen_jmp_dynamic(&mut self, eip: crate::tcg::Temp) {
+        self.gen_update_cc_op();
+        self.tcg.gen_st(eip, offsets::EIP);
+        self.tcg.gen_lookup_and_goto_ptr();
+        self.is_jmp = DisasJump::NoReturn;
+    }
+
+    /// The CS base captured in the TB key.
+    pub fn cs_base(&self) -> u32 {
+        self.cpu.env.segs[crate::cpu::state::R_CS].base
+    }
+}
+
+const MAX_INSN_LEN: usize = 15;
+
+/// Fetch up to 15 code bytes at linear `addr`, stopping at a fault.
+fn fetch(cpu: &mut X86Cpu, addr: u32, buf: &mut [u8; MAX_INSN_LEN]) -> usize {
+    let mut n = 0;
+    while n < MAX_INSN_LEN {
+        match cpu.ld_code(addr.wrapping_add(n as u32)) {
+            Ok(b) => buf[n] = b,
+            Err(()) => break,
+        }
+        n += 1;
+    }
+    cpu.env.exception_index = crate::cpu::state::EXCP_NONE;
+    n
+}
+
+pub fn translate_block(cpu: &mut X86Cpu, pc: u32, flags: u32, opts: TranslateOptions) -> TranslatedTb {
+    let cc_op = CcOp::from_u32(cpu.env.cc_op).unwrap_or(CcOp::Dynamic);
+    let _ = cc_op;
+    let mut s = DisasContext {
+        tcg: super::new_context(),
+        cpu,
+        pc_first: pc,
+        pc,
+        pc_next: pc,
+        flags,
+        cc_op: CcOp::Dynamic,
+        cc_op_dirty: false,
+        is_jmp: DisasJump::Next,
+        insn: Instruction::default(),
+    };
+    let mut in_asm = opts.want_in_asm.then(String::new);
+    let mut icount = 0;
+    let cs_base = s.cs_base();
+    let first_page = pc.wrapping_add(cs_base) & PAGE_MASK;
+    loop {
+        s.pc = s.pc_next;
+        s.tcg.gen_insn_start(s.pc, s.cc_op as u32);
+        icount += 1;
+        let mut buf = [0u8; MAX_INSN_LEN];
+        let n = fetch(s.cpu, s.pc.wrapping_add(cs_base), &mut buf);
+        let bitness = if s.code32() { 32 } else { 16 };
+        let mut dec = Decoder::with_ip(bitness, &buf[..n], s.pc as u64, DecoderOptions::NONE);
+        s.insn = dec.decode();
+        s.pc_next = s.pc.wrapping_add(s.insn.len().max(1) as u32);
+        if let Some(out) = in_asm.as_mut() {
+            log_insn(out, &s.insn, &buf, s.pc);
+        }
+        translate_insn(&mut s);
+        if s.is_jmp != DisasJump::Next {
+            break;
+        }
+        let next_linear = s.pc_next.wrapping_add(cs_base);
+        let next_crosses =
+            (next_linear & PAGE_MASK) != first_page || (next_linear & !PAGE_MASK) + MAX_INSN_LEN as u32 > PAGE_SIZE;
+        if icount >= opts.max_insns || next_crosses {
+            s.is_jmp = DisasJump::EndTb;
+            break;
+        }
+    }
+    if s.is_jmp == DisasJump::EndTb {
+        let next = s.pc_next;
+        s.gen_jmp_tb(next, 0);
+    }
+    let size = s.pc_next.wrapping_sub(pc);
+    TranslatedTb { ir: s.tcg, size, icount, in_asm }
+}
+
+/// One `-d in_asm` line: `0x%08x:  bytes  gas text`.
+fn log_insn(out: &mut String, insn: &Instruction, buf: &[u8], pc: u32) {
+    let mut text = String::new();
+    let mut fmt = GasFormatter::new();
+    fmt.format(insn, &mut text);
+    let mut bytes = String::new();
+    for b in buf.iter().take(insn.len()) {
+        let _ = write!(bytes, "{:02x} ", b);
+    }
+    let _ = writeln!(out, "0x{:08x}:  {:<24}{}", pc, bytes, text);
+}
+
+/// Translate the current instruction (dispatch on the mnemonic, one line per class).
+fn translate_insn(s: &mut DisasContext) {
+    use super::{alu, control, system};
+    if s.insn.is_invalid() {
+        return s.gen_exception(EXCP_UD);
+    }
+    let done = match s.insn.mnemonic() {
+        Mnemonic::Nop | Mnemonic::Pause | Mnemonic::Fnop => true,
+        Mnemonic::Mov | Mnemonic::Movzx | Mnemonic::Movsx | Mnemonic::Lea => alu::gen_mov_like(s),
+        Mnemonic::Add | Mnemonic::Sub | Mnemonic::Cmp | Mnemonic::And | Mnemonic::Or | Mnemonic::Xor => {
+            alu::gen_arith(s)
+        }
+        Mnemonic::Inc | Mnemonic::Dec => alu::gen_inc_dec(s),
+        Mnemonic::Jmp | Mnemonic::Call | Mnemonic::Ret => control::gen_jmp_call_ret(s),
+        m if control::is_jcc(m) => control::gen_jcc(s),
+        Mnemonic::In | Mnemonic::Out | Mnemonic::Hlt | Mnemonic::Cli | Mnemonic::Sti => system::gen_system(s),
+        _ => false,
+    };
+    if !done {
+        s.gen_exception(EXCP_UD);
+    }
+}

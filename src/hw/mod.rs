@@ -1,0 +1,7 @@
+//! Devices: pure state machines on the port bus, with output sinks injected.
+
+pub mod bus;
+pub mod debug;
+pub mod uart16550;
+
+pub use bus::{Bus, CharSink, IoEffect, NullSink, PortDevice};

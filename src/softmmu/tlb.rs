@@ -1,0 +1,178 @@
+//! The software TLB (QEMU's `cputlb`): a direct-mapped table per `mmu_idx` that maps a guest
+//! virtual page to a host address, plus its statistics.
+//!
+//! Invariants: an entry's tag is the page-aligned guest virtual address, or has `TLB_INVALID` set;
+//! `TLB_MMIO` in a tag sends every access through the slow path; a valid non-MMIO entry's `addend`
+//! added to any address inside its page gives a host pointer inside guest RAM (the page lies
+//! wholly inside RAM). Generated code relies on the `#[repr(C)]` layout of `TlbEntry`.
+
+use alloc::vec;
+use alloc::vec::Vec;
+use core::mem::offset_of;
+
+pub const PAGE_BITS: u32 = 12;
+pub const PAGE_SIZE: u32 = 1 << PAGE_BITS;
+pub const PAGE_MASK: u32 = !(PAGE_SIZE - 1);
+
+/// The tag never matches an address.
+pub const TLB_INVALID: u32 = 1 << 0;
+/// Accesses go to the slow path (device memory, or a page outside RAM).
+pub const TLB_MMIO: u32 = 1 << 1;
+/// The page holds translated code: stores go to the slow path (self-modifying code detection).
+pub const TLB_CODE: u32 = 1 << 2;
+
+/// Number of address spaces: 0 = supervisor, 1 = user.
+pub const NB_MMU_MODES: usize = 2;
+pub const DEFAULT_TLB_BITS: u32 = 8;
+
+/// One entry (QEMU's `CPUTLBEntry`).
+#[repr(C)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct TlbEntry {
+    pub addr_read: u32,
+    pub addr_write: u32,
+    pub addr_code: u32,
+    pub pad: u32,
+    /// Host address minus guest virtual address, for the page.
+    pub addend: usize,
+    /// Keeps the entry 32 bytes long so generated code indexes the table with a shift.
+    pub pad2: u64,
+}
+
+const _: () = assert!(offset_of!(TlbEntry, addr_read) == 0);
+const _: () = assert!(offset_of!(TlbEntry, addr_write) == 4);
+const _: () = assert!(offset_of!(TlbEntry, addend) == 16);
+const _: () = assert!(core::mem::size_of::<TlbEntry>() == 32);
+
+impl TlbEntry {
+    /// An entry mapping `vpage` with these tag flags to host memory at `addend + vaddr`.
+    pub fn new(vpage: u32, tag_flags: u32, addend: usize) -> TlbEntry {
+        let tag = vpage | tag_flags;
+        TlbEntry { addr_read: tag, addr_write: tag, addr_code: tag, pad: 0, addend, pad2: 0 }
+    }
+
+    pub const EMPTY: TlbEntry = TlbEntry {
+        addr_read: TLB_INVALID,
+        addr_write: TLB_INVALID,
+        addr_code: TLB_INVALID,
+        pad: 0,
+        addend: 0,
+        pad2: 0,
+    };
+}
+
+/// The kind of access, selecting which tag is compared.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+    Code,
+}
+
+/// Counters reported by `--stats`.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct TlbStats {
+    pub hits: u64,
+    pub misses: u64,
+    pub fills: u64,
+    pub flushes: u64,
+    pub page_flushes: u64,
+}
+
+impl TlbStats {
+    /// Hit rate in percent (100 when nothing was accessed).
+    pub fn hit_rate(&self) -> f64 {
+        let total = self.hits + self.misses;
+        if total == 0 {
+            100.0
+        } else {
+            self.hits as f64 * 100.0 / total as f64
+        }
+    }
+}
+
+/// The tables of all `mmu_idx`.
+#[derive(Clone, Debug)]
+pub struct Tlb {
+    pub tables: [Vec<TlbEntry>; NB_MMU_MODES],
+    pub bits: u32,
+    pub stats: TlbStats,
+}
+
+impl Tlb {
+    pub fn new(bits: u32) -> Tlb {
+        let n = 1usize << bits;
+        Tlb { tables: [vec![TlbEntry::EMPTY; n], vec![TlbEntry::EMPTY; n]], bits, stats: TlbStats::default() }
+    }
+
+    /// Index of the entry for `addr` (QEMU's `tlb_index`).
+    pub fn index(&self, addr: u32) -> usize {
+        ((addr >> PAGE_BITS) & ((1 << self.bits) - 1)) as usize
+    }
+
+    pub fn entry(&self, mmu_idx: usize, addr: u32) -> &TlbEntry {
+        &self.tables[mmu_idx % NB_MMU_MODES][self.index(addr)]
+    }
+
+    /// The host address for an access that hits, or `None` (a miss, or a slow-path page).
+    pub fn lookup(&self, mmu_idx: usize, addr: u32, access: Access) -> Option<usize> {
+        let e = self.entry(mmu_idx, addr);
+        let tag = match access {
+            Access::Read => e.addr_read,
+            Access::Write => e.addr_write,
+            Access::Code => e.addr_code,
+        };
+        (tag == addr & PAGE_MASK).then(|| e.addend.wrapping_add(addr as usize))
+    }
+
+    /// Install an entry.
+    pub fn set(&mut self, mmu_idx: usize, vpage: u32, entry: TlbEntry) {
+        let i = self.index(vpage);
+        self.tables[mmu_idx % NB_MMU_MODES][i] = entry;
+        self.stats.fills += 1;
+    }
+
+    /// Drop every entry (QEMU's `tlb_flush`).
+    pub fn flush(&mut self) {
+        for t in self.tables.iter_mut() {
+            t.fill(TlbEntry::EMPTY);
+        }
+        self.stats.flushes += 1;
+    }
+
+    /// Drop the entries that map the page of `addr` (QEMU's `tlb_flush_page`).
+    pub fn flush_page(&mut self, addr: u32) {
+        let i = self.index(addr);
+        for t in self.tables.iter_mut() {
+            let e = &t[i];
+            if [e.addr_read, e.addr_write, e.addr_code].iter().any(|&tag| tag & PAGE_MASK == addr & PAGE_MASK) {
+                t[i] = TlbEntry::EMPTY;
+            }
+        }
+        self.stats.page_flushes += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_and_flush_page() {
+        let mut tlb = Tlb::new(8);
+        assert_eq!(tlb.index(0x0010_1234), 0x01);
+        let e = TlbEntry {
+            addr_read: 0x101000,
+            addr_write: 0x101000,
+            addr_code: 0x101000,
+            pad: 0,
+            addend: 0x1000,
+            pad2: 0,
+        };
+        tlb.set(0, 0x101000, e);
+        assert_eq!(tlb.lookup(0, 0x101004, Access::Read), Some(0x102004));
+        assert_eq!(tlb.lookup(0, 0x201004, Access::Read), None);
+        tlb.flush_page(0x101fff);
+        assert_eq!(tlb.lookup(0, 0x101004, Access::Read), None);
+    }
+}

@@ -1,0 +1,40 @@
+//! The compiler, independent of the guest: IR, builder, printer and parser, verifier, optimizer
+//! and backends.
+//!
+//! A frontend fills a [`TcgContext`] with ops through the `gen_*` builder; [`optimize`] rewrites it
+//! in place; a backend turns it into something the host runs. Backends leave a TB through a
+//! [`TbExit`], and reach guest memory only through the [`Runtime`] entry points.
+
+pub mod builder;
+pub mod interp;
+pub mod ir;
+pub mod opcode;
+pub mod optimize;
+pub mod print;
+
+pub use ir::{Cond, HelperFlags, HelperInfo, Label, MemOp, Op, TcgContext, Temp, TempKind, ENV, HELPER_EXIT};
+pub use opcode::{OpFlags, Opcode};
+pub use optimize::optimize;
+
+/// How a TB was left.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum TbExit {
+    /// `exit_tb c`: 0 = return to the loop; 1 + n = left through `goto_tb n` (a chaining candidate).
+    Exit(u32),
+    /// A helper or a guest memory access asked to leave in the middle of the guest instruction that
+    /// started with `insn_start pc, cc_op`; the reason is recorded in `env`.
+    Raised { pc: u32, cc_op: u32 },
+}
+
+/// The `exit_tb` value for leaving through `goto_tb slot`.
+pub const fn exit_slot(slot: u32) -> u32 {
+    slot + 1
+}
+
+/// Entry points of the guest memory system (slow paths), with the helper calling convention:
+/// `qemu_ld(env, addr, memop, mmu_idx, _)` and `qemu_st(env, addr, memop, mmu_idx, value)`.
+#[derive(Copy, Clone, Debug)]
+pub struct Runtime {
+    pub qemu_ld: ir::HelperFn,
+    pub qemu_st: ir::HelperFn,
+}
