@@ -70,7 +70,7 @@ impl CcOp {
 }
 
 fn parity(v: u32) -> u32 {
-    if (v as u8).count_ones() % 2 == 0 {
+    if (v as u8).count_ones().is_multiple_of(2) {
         PF
     } else {
         0

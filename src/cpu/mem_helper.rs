@@ -10,8 +10,11 @@ use crate::softmmu::tlb::{Access, TlbEntry, PAGE_MASK, PAGE_SIZE, TLB_MMIO};
 use crate::softmmu::PhysAddr;
 use crate::tcg::ir::{HelperRet, MemOp, HELPER_EXIT};
 
-/// A memory fault: the exception is already recorded in `env`.
-pub type MemResult<T> = Result<T, ()>;
+/// A guest fault during a memory access; the exception is already recorded in `env`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Fault;
+
+pub type MemResult<T> = Result<T, Fault>;
 
 impl X86Cpu {
     /// Translate a virtual address (paging off: identity). Page faults come with paging.
@@ -140,7 +143,7 @@ pub unsafe extern "C" fn helper_qemu_ld(env: *mut u8, addr: u32, memop: u32, mmu
     let op = MemOp(memop);
     match cpu.ld(addr, op.size(), mmu_idx as usize) {
         Ok(v) => op.extend(v) as u64,
-        Err(()) => HELPER_EXIT,
+        Err(Fault) => HELPER_EXIT,
     }
 }
 
@@ -153,6 +156,6 @@ pub unsafe extern "C" fn helper_qemu_st(env: *mut u8, addr: u32, memop: u32, mmu
     let cpu = unsafe { X86Cpu::from_env(env) };
     match cpu.st(addr, MemOp(memop).size(), value, mmu_idx as usize) {
         Ok(()) => 0,
-        Err(()) => HELPER_EXIT,
+        Err(Fault) => HELPER_EXIT,
     }
 }

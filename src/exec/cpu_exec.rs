@@ -86,7 +86,7 @@ impl Machine {
     }
 
     /// The TB key for the current CPU state.
-    fn current_key(&mut self) -> Result<(u32, TbKey), ()> {
+    fn current_key(&mut self) -> crate::cpu::mem_helper::MemResult<(u32, TbKey)> {
         let env = &self.cpu.env;
         let cs_base = env.segs[R_CS].base;
         let pc = env.eip.wrapping_add(cs_base);

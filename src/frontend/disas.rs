@@ -148,7 +148,7 @@ fn fetch(cpu: &mut X86Cpu, addr: u32, buf: &mut [u8; MAX_INSN_LEN]) -> usize {
     while n < MAX_INSN_LEN {
         match cpu.ld_code(addr.wrapping_add(n as u32)) {
             Ok(b) => buf[n] = b,
-            Err(()) => break,
+            Err(_) => break,
         }
         n += 1;
     }

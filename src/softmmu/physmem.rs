@@ -11,6 +11,10 @@ use alloc::vec::Vec;
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct PhysAddr(pub u32);
 
+/// A range that does not lie inside RAM.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct OutsideRam;
+
 pub struct PhysMem {
     ram: Vec<u8>,
 }
@@ -53,18 +57,18 @@ impl PhysMem {
     }
 
     /// Copy bytes into RAM; fails if any byte would fall outside it.
-    pub fn load(&mut self, pa: PhysAddr, data: &[u8]) -> Result<(), ()> {
+    pub fn load(&mut self, pa: PhysAddr, data: &[u8]) -> Result<(), OutsideRam> {
         let start = pa.0 as usize;
-        let end = start.checked_add(data.len()).ok_or(())?;
-        self.ram.get_mut(start..end).ok_or(())?.copy_from_slice(data);
+        let end = start.checked_add(data.len()).ok_or(OutsideRam)?;
+        self.ram.get_mut(start..end).ok_or(OutsideRam)?.copy_from_slice(data);
         Ok(())
     }
 
     /// Zero a range of RAM; fails if it leaves RAM.
-    pub fn zero(&mut self, pa: PhysAddr, len: usize) -> Result<(), ()> {
+    pub fn zero(&mut self, pa: PhysAddr, len: usize) -> Result<(), OutsideRam> {
         let start = pa.0 as usize;
-        let end = start.checked_add(len).ok_or(())?;
-        self.ram.get_mut(start..end).ok_or(())?.fill(0);
+        let end = start.checked_add(len).ok_or(OutsideRam)?;
+        self.ram.get_mut(start..end).ok_or(OutsideRam)?.fill(0);
         Ok(())
     }
 
