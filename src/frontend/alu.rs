@@ -8,6 +8,17 @@ use super::operand::Loc;
 use crate::cpu::CcOp;
 use iced_x86::Mnemonic;
 
+/// Translate the instructions of this class; false (nothing emitted) for any other.
+pub fn translate(s: &mut DisasContext) -> bool {
+    match s.insn.mnemonic() {
+        Mnemonic::Nop | Mnemonic::Pause => true,
+        Mnemonic::Mov | Mnemonic::Movzx | Mnemonic::Movsx | Mnemonic::Lea => gen_mov_like(s),
+        Mnemonic::Add | Mnemonic::Sub | Mnemonic::Cmp | Mnemonic::And | Mnemonic::Or | Mnemonic::Xor => gen_arith(s),
+        Mnemonic::Inc | Mnemonic::Dec => gen_inc_dec(s),
+        _ => false,
+    }
+}
+
 /// mov, movzx, movsx, lea.
 pub fn gen_mov_like(s: &mut DisasContext) -> bool {
     let m = s.insn.mnemonic();

@@ -6,6 +6,15 @@ use super::operand::Loc;
 use crate::cpu::state::R_ESP;
 use iced_x86::{Mnemonic, OpKind};
 
+/// Translate the instructions of this class; false (nothing emitted) for any other.
+pub fn translate(s: &mut DisasContext) -> bool {
+    match s.insn.mnemonic() {
+        Mnemonic::Jmp | Mnemonic::Call | Mnemonic::Ret => gen_jmp_call_ret(s),
+        m if is_jcc(m) => gen_jcc(s),
+        _ => false,
+    }
+}
+
 pub fn is_jcc(m: Mnemonic) -> bool {
     matches!(
         m,

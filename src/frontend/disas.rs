@@ -11,7 +11,7 @@ use crate::softmmu::tlb::{PAGE_MASK, PAGE_SIZE};
 use crate::tcg::{exit_slot, TcgContext};
 use alloc::string::String;
 use core::fmt::Write;
-use iced_x86::{Decoder, DecoderOptions, Formatter, GasFormatter, Instruction, Mnemonic};
+use iced_x86::{Decoder, DecoderOptions, Formatter, GasFormatter, Instruction};
 
 /// Why translation of the TB stops (QEMU's `DisasJumpType`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -220,24 +220,14 @@ fn log_insn(out: &mut String, insn: &Instruction, buf: &[u8], pc: u32) {
     let _ = writeln!(out, "0x{:08x}:  {:<24}{}", pc, bytes, text);
 }
 
-/// Translate the current instruction (dispatch on the mnemonic, one line per class).
+/// Translate the current instruction: each instruction class claims the mnemonics it knows and
+/// returns false, without emitting anything, for the others.
 fn translate_insn(s: &mut DisasContext) {
     use super::{alu, control, system};
     if s.insn.is_invalid() {
         return s.gen_exception(EXCP_UD);
     }
-    let done = match s.insn.mnemonic() {
-        Mnemonic::Nop | Mnemonic::Pause | Mnemonic::Fnop => true,
-        Mnemonic::Mov | Mnemonic::Movzx | Mnemonic::Movsx | Mnemonic::Lea => alu::gen_mov_like(s),
-        Mnemonic::Add | Mnemonic::Sub | Mnemonic::Cmp | Mnemonic::And | Mnemonic::Or | Mnemonic::Xor => {
-            alu::gen_arith(s)
-        }
-        Mnemonic::Inc | Mnemonic::Dec => alu::gen_inc_dec(s),
-        Mnemonic::Jmp | Mnemonic::Call | Mnemonic::Ret => control::gen_jmp_call_ret(s),
-        m if control::is_jcc(m) => control::gen_jcc(s),
-        Mnemonic::In | Mnemonic::Out | Mnemonic::Hlt | Mnemonic::Cli | Mnemonic::Sti => system::gen_system(s),
-        _ => false,
-    };
+    let done = alu::translate(s) || control::translate(s) || system::translate(s);
     if !done {
         s.gen_exception(EXCP_UD);
     }

@@ -12,7 +12,8 @@ fn io_allowed(s: &DisasContext) -> bool {
     s.flags & crate::cpu::state::hflags::PE == 0 || s.cpl() <= iopl
 }
 
-pub fn gen_system(s: &mut DisasContext) -> bool {
+/// Translate the instructions of this class; false (nothing emitted) for any other.
+pub fn translate(s: &mut DisasContext) -> bool {
     match s.insn.mnemonic() {
         Mnemonic::In | Mnemonic::Out if !io_allowed(s) => s.gen_exception(EXCP_GP),
         Mnemonic::Cli | Mnemonic::Sti if !io_allowed(s) => s.gen_exception(EXCP_GP),
