@@ -68,6 +68,10 @@ struct frame {
 };
 typedef void (*isr_handler)(struct frame *f);
 
+/* Load a flat GDT (0x08 code, 0x10 data) and reload every segment register. Call it before
+ * idt_install() unless the kernel loads its own GDT: the loader's GDTR is undefined. */
+void gdt_install(void);
+
 /* Fill the IDT with stubs for vectors 0..31 and 0x30..0x3f (32-bit interrupt gates, DPL 0, the
  * current CS), register handlers, load IDTR. Unhandled vectors print and exit with 0x7f. */
 void idt_install(void);

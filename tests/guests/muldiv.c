@@ -132,6 +132,7 @@ static void explicit_faults(void)
 
 int main(void)
 {
+    gdt_install();
     idt_install();
     idt_set_handler(0, de_skip);
     for (u32 i = 0; i < sizeof ops / sizeof ops[0]; i++)
