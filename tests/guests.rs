@@ -7,7 +7,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
+use std::time::Instant;
 
 /// One way of running tcg86: a name for the summary and the extra command-line arguments.
 /// Add a row to cover a new execution mode (jit, nochain, plugin…) for every kernel.
@@ -29,14 +30,19 @@ struct Run {
     stdout: String,
     status: Option<i32>,
     stderr: String,
+    secs: f64,
 }
 
 impl Run {
-    fn from_output(out: Output) -> Run {
+    /// Runs `cmd` to completion (it is wrapped in `timeout`, so it ends).
+    fn of(cmd: &mut Command, what: &str) -> Run {
+        let start = Instant::now();
+        let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
         Run {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             status: out.status.code(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            secs: start.elapsed().as_secs_f64(),
         }
     }
 }
@@ -84,25 +90,20 @@ fn require_qemu() {
 }
 
 fn run_qemu(kernel: &Path) -> Run {
-    let out = Command::new("timeout")
-        .args([QEMU_TIMEOUT, "qemu-system-i386", "-nodefaults", "-no-reboot", "-display", "none"])
+    let mut cmd = Command::new("timeout");
+    cmd.args([QEMU_TIMEOUT, "qemu-system-i386", "-nodefaults", "-no-reboot", "-display", "none"])
         .args(["-serial", "stdio", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-kernel"])
-        .arg(kernel)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run qemu-system-i386: {e}"));
-    Run::from_output(out)
+        .arg(kernel);
+    Run::of(&mut cmd, "qemu-system-i386")
 }
 
 fn run_tcg86(kernel: &Path, mode: &Mode) -> Run {
-    let out = Command::new("timeout")
-        .args([TCG86_TIMEOUT, env!("CARGO_BIN_EXE_tcg86")])
-        .arg("-kernel")
+    let mut cmd = Command::new("timeout");
+    cmd.args([TCG86_TIMEOUT, env!("CARGO_BIN_EXE_tcg86"), "-kernel"])
         .arg(kernel)
         .args(["-serial", "stdio", "-display", "none", "-no-reboot"])
-        .args(mode.args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run tcg86: {e}"));
-    Run::from_output(out)
+        .args(mode.args);
+    Run::of(&mut cmd, "tcg86")
 }
 
 /// The first line where two transcripts differ, for the failure report.
@@ -157,11 +158,13 @@ fn guest_kernels_match_qemu() {
         let name = kernel_name(&kernel);
         let want = reference.entry(name.clone()).or_insert_with(|| run_qemu(&kernel)).clone();
         failures.extend(check_reference(&name, &want));
-        let mut line = format!("{name:<12} qemu status {:?} {:>5} bytes |", want.status, want.stdout.len());
+        let mut line =
+            format!("{name:<12} qemu: status {:?}, {} bytes, {:.2}s |", want.status, want.stdout.len(), want.secs);
         for mode in MODES {
             let got = run_tcg86(&kernel, mode);
             let ok = got.stdout == want.stdout && got.status == want.status;
-            let _ = write!(line, " {}: {}", mode.name, if ok { "ok" } else { "MISMATCH" });
+            let verdict = if ok { "ok" } else { "MISMATCH" };
+            let _ = write!(line, " {}: {verdict} {:.2}s", mode.name, got.secs);
             if !ok {
                 failures.push(describe_mismatch(&name, mode, &want, &got));
             }
