@@ -152,8 +152,8 @@ static const struct op ops[] = {
     { "bswap32", bswap32, 32, K_ALL, 0 },
     { "daa", daa_, 8, K_DAA, 0 }, { "das", das_, 8, K_DAA, 0 },
     { "aaa", aaa_, 8, K_AAA, 0 }, { "aas", aas_, 8, K_AAA, 0 },
-    { "aam10", aam10, 8, K_LOGIC, 0 }, { "aam16", aam16, 8, K_LOGIC, 0 },
-    { "aad10", aad10, 8, K_LOGIC, 0 }, { "aad7", aad7, 8, K_LOGIC, 0 },
+    { "aam10", aam10, 8, K_AAM, 0 }, { "aam16", aam16, 8, K_AAM, 0 },
+    { "aad10", aad10, 8, K_AAM, 0 }, { "aad7", aad7, 8, K_AAM, 0 },
     { "sahf", sahf_, 8, K_ALL, 0 }, { "lahf", lahf_, 8, K_ALL, 0 },
     { "cmc", cmc_, 8, K_ALL, 0 }, { "clc", clc_, 8, K_ALL, 0 }, { "stc", stc_, 8, K_ALL, 0 },
     { "cbw", cbw_, 16, K_ALL, 0 }, { "cwde", cwde_, 32, K_ALL, 0 },
@@ -196,6 +196,7 @@ static u32 defined_flags(const struct op *o, u32 b, u32 c)
     case K_BS: return F_ZF;
     case K_DAA: return F_ARITH & ~F_OF;
     case K_AAA: return F_AF | F_CF;
+    case K_AAM: return F_SF | F_ZF | F_PF;
     default: return F_ARITH;
     }
 }
