@@ -202,7 +202,7 @@ mod tests {
         assert_eq!(divide(100, 0, 2, false), None);
         assert_eq!(divide(0x8000_0000_0000_0000, u32::MAX, 2, true), None);
         assert_eq!(divide((-7i64) as u64, 2, 2, true), Some(((-3i32) as u32, (-1i32) as u32)));
-        assert_eq!(divide(0xff80, 1, 0, true), Some((0x80, 0)));
+        assert_eq!(divide(0xff80, 1, 0, true), Some((0xffff_ff80, 0)));
     }
 
     #[test]
