@@ -195,3 +195,80 @@ fn chained_carry_through_adc_sbb() {
         }
     }
 }
+
+#[test]
+fn host_oracle_sanity() {
+    // The oracle itself: add %ecx,%eax with 0xffffffff + 1 on the host.
+    let mut st = State::new([0; 8], 0);
+    st.regs[EAX] = u32::MAX;
+    st.regs[ECX] = 1;
+    let h = run_host(&[0x01, 0xc8], &st);
+    assert_eq!(h.regs[EAX], 0);
+    assert_eq!(h.flags, CF | ZF | PF | AF);
+    // add %ecx,(%ebx) writes the data window on both sides.
+    st.regs[EBX] = DATA + 0x40;
+    st.mem[0x40..0x44].copy_from_slice(&5u32.to_le_bytes());
+    let g = check(&[0x01, 0x0b], &st, 0);
+    assert_eq!(&g.mem[0x40..0x44], &6u32.to_le_bytes());
+}
+
+#[test]
+fn sign_extensions_and_nops() {
+    let forms: [&[u8]; 12] = [
+        &[0x98],             // cwde
+        &[0x66, 0x98],       // cbw
+        &[0x99],             // cdq
+        &[0x66, 0x99],       // cwd
+        &[0x90],             // nop
+        &[0x66, 0x90],       // xchg %ax,%ax
+        &[0x0f, 0x1f, 0x00], // nopl (%eax)
+        &[0x0f, 0x1f, 0x40, 0x00],
+        &[0x0f, 0x1f, 0x44, 0x00, 0x00],
+        &[0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00],
+        &[0x0f, 0x1f, 0x80, 0, 0, 0, 0],
+        &[0xf3, 0x90], // pause
+    ];
+    let mut rng = Rng(31);
+    for code in forms {
+        for &a in &EDGES {
+            let mut st = State::new(rng.regs(), rng.next());
+            st.regs[EAX] = a;
+            check(code, &st, 0);
+        }
+    }
+}
+
+#[test]
+fn address_size_prefix_uses_16_bit_addressing() {
+    // 67 01 07: add %eax,(%bx) — with 16-bit addressing, only BX forms the address.
+    let mut st = State::new([0; 8], 0);
+    st.regs[EBX] = 0xdead_0000 | (DATA & 0xffff) | 0x40; // high half must be ignored
+    st.regs[EAX] = 0x8000_0001;
+    let mut cpu_st = st.clone();
+    cpu_st.mem[0x40..0x44].copy_from_slice(&0x8000_0000u32.to_le_bytes());
+    // DATA's low 16 bits are 0, so (%bx) = 0x0040 in a zero-based DS: place the dword there.
+    let mut cpu = guest_cpu(&[0x67, 0x01, 0x07], &cpu_st);
+    cpu.mem.load(tcg86::softmmu::PhysAddr(0x40), &0x8000_0000u32.to_le_bytes()).unwrap();
+    let (_, cpu) = run_cpu(cpu);
+    assert_eq!(cpu.mem.read(tcg86::softmmu::PhysAddr(0x40), 4), 1);
+    assert_eq!(cpu.env.get_eflags() & ARITH, CF | OF);
+}
+
+#[test]
+fn ir_of_one_add_is_sensible() {
+    // add %ecx,%eax: one add, the flag operands, no helper call.
+    let st = State::new([0; 8], 0);
+    let mut cpu = guest_cpu(&[0x01, 0xc8], &st);
+    let opts = tcg86::frontend::TranslateOptions { max_insns: 1, want_in_asm: false };
+    let flags = cpu.env.hflags;
+    let t = tcg86::frontend::translate(&mut cpu, CODE, flags, opts);
+    let text = tcg86::tcg::print::dump_ops(&t.ir);
+    let first: Vec<&str> = text.lines().skip_while(|l| !l.contains("----")).skip(1).take(4).collect();
+    assert_eq!(
+        first,
+        [" add_i32 tmp17,eax,ecx", " mov_i32 cc_dst,tmp17", " mov_i32 cc_src,ecx", " mov_i32 eax,tmp17"],
+        "{}",
+        text
+    );
+    assert!(!text.contains("call"), "{}", text);
+}
