@@ -9,7 +9,11 @@ pub mod cc;
 pub mod control;
 pub mod disas;
 pub mod helpers;
+pub mod interrupt;
 pub mod operand;
+pub mod segment;
+pub mod stack;
+pub mod string;
 pub mod system;
 
 use crate::cpu::state::offsets;
