@@ -1,7 +1,8 @@
 //! Shared harness of the library-level guest tests: raw 32-bit guest code loaded at 1 MiB, started
 //! the way the multiboot loader leaves a kernel (flat protected mode, CS = 0x10, DS = 0x18), ESP at
 //! 2 MiB, run through `Machine` until isa-debug-exit (port 0xf4), a triple fault or an instruction
-//! limit.
+//! limit. Guest snippets are GNU as source in doc comments with their bytes below; after editing
+//! the source, `python3 tests/asm_bytes.py tests/<file>.rs` re-assembles them in place.
 #![allow(dead_code)]
 
 use tcg86::cpu::X86Cpu;
