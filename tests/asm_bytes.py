@@ -16,7 +16,7 @@ Edit the source lines, then run `python3 tests/asm_bytes.py tests/string.rs ...`
 import os, re, subprocess, sys, tempfile
 
 SNIPPET = re.compile(
-    r"(/// ```text\n)((?:///.*\n)*?)(/// ```\n#\[rustfmt::skip\]\nconst (\w+): &\[u8\] = &\[\n)([\s\S]*?)(\n\];)")
+    r"(/// ```text\n)((?:///.*\n)*?)(/// ```\n#\[rustfmt::skip\]\nconst (\w+): &\[u8\] = &\[)([\s\S]*?)(\];)")
 
 
 def assemble(source):
@@ -33,7 +33,7 @@ def rewrite(m):
     source = "".join(line[4:] + "\n" if line.startswith("/// ") else "\n" for line in m.group(2).splitlines())
     data = assemble(source)
     rows = ["    " + " ".join(f"0x{x:02x}," for x in data[i:i + 16]) for i in range(0, len(data), 16)]
-    return m.group(1) + m.group(2) + m.group(3) + "\n".join(rows) + m.group(6)
+    return m.group(1) + m.group(2) + m.group(3) + "\n" + "\n".join(rows) + "\n" + m.group(6)
 
 
 for path in sys.argv[1:]:
