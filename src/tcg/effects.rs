@@ -7,8 +7,9 @@
 //! - [`observes_globals`]: must every global hold, in `env`, the value the op list gave it so far?
 //!   (Liveness: all globals are live there.)
 //! - [`may_change_globals`]: may a global hold something else after the op than the op list says?
-//!   (Copy propagation: facts about globals are forgotten there.) Every `CALL_CLOBBER` op counts,
-//!   as does any `st` into a global's field.
+//!   (Copy propagation: facts about globals are forgotten there.) Every `CALL_CLOBBER` op counts
+//!   (guest memory accesses and `lookup_tb_ptr` included, conservatively), except a call of a
+//!   `NO_SIDE_EFFECTS` helper, which cannot write `env`; so does any `st` into a global's field.
 
 use super::ir::{HelperFlags, Op, TcgContext, TempKind};
 use super::opcode::{OpFlags, Opcode};
@@ -31,6 +32,7 @@ pub fn observes_globals(ctx: &TcgContext, op: &Op) -> bool {
 pub fn may_change_globals(ctx: &TcgContext, op: &Op) -> bool {
     match op.opc {
         Opcode::St8 | Opcode::St16 | Opcode::St => env_access_hits_global(ctx, op.konst(0), env_access_size(op.opc)),
+        Opcode::Call => op.helper.is_none_or(|h| !h.flags.contains(HelperFlags::NO_SIDE_EFFECTS)),
         _ => op.flags().contains(OpFlags::CALL_CLOBBER),
     }
 }
@@ -85,6 +87,7 @@ mod tests {
         ));
         let obs: alloc::vec::Vec<bool> = ctx.ops.iter().map(|op| observes_globals(&ctx, op)).collect();
         assert_eq!(obs, [false, true, true, false, true]);
-        assert!(ctx.ops[..4].iter().all(|op| may_change_globals(&ctx, op)));
+        let chg: alloc::vec::Vec<bool> = ctx.ops.iter().map(|op| may_change_globals(&ctx, op)).collect();
+        assert_eq!(chg, [false, true, true, true, false]);
     }
 }

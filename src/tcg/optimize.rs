@@ -15,8 +15,10 @@ use super::ir::TcgContext;
 use super::reachable::remove_unreachable;
 use super::verify::debug_check;
 
-/// Upper bound on propagate/fold/cleanup rounds (each round only shrinks or simplifies the IR).
-pub const MAX_ROUNDS: usize = 4;
+/// Upper bound on propagate/fold/cleanup rounds. Each round only shrinks or simplifies the IR and
+/// carries a constant one step further along a chain of dependent ops; guest TBs settle in two or
+/// three.
+pub const MAX_ROUNDS: usize = 16;
 
 /// Optimize the IR of one TB in place.
 #[doc(alias = "tcg_optimize")]
