@@ -13,6 +13,8 @@ pub mod fold;
 pub mod interp;
 pub mod ir;
 pub mod opcode;
+#[cfg(test)]
+mod opt_equiv;
 pub mod optimize;
 pub mod parse;
 pub mod print;

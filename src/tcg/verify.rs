@@ -5,7 +5,8 @@
 //! every referenced label defined, valid conditions, MemOps and bit fields, `goto_tb` slots, a
 //! `Normal` temp never read in a basic block before it is written there (it dies at every
 //! `BB_END` op), and the list ending in a TB exit: `exit_tb`, `goto_ptr`, `br`, or a call of a
-//! helper that can leave the TB (a guest exception raised by the frontend ends the TB that way).
+//! helper that can leave the TB (a guest exception raised by the frontend ends the TB that way),
+//! possibly followed by `insn_start` ops only.
 //! [`debug_check`] runs the verifier in debug builds only; a failure there is an emulator bug.
 
 use super::ir::{Cond, HelperFlags, MemOp, Op, TcgContext, TempKind, ENV, MAX_OP_ARGS};
@@ -209,7 +210,10 @@ fn check_env_base(op: &Op, i: usize) -> VResult {
 
 /// The op list must end by leaving the TB or jumping back into it.
 fn check_tail(ctx: &TcgContext) -> VResult {
-    let Some(last) = ctx.ops.last() else { return Err(String::from("empty op list")) };
+    // `insn_start` ops may trail: unreachable-code removal keeps them.
+    let Some(last) = ctx.ops.iter().rev().find(|op| op.opc != Opcode::InsnStart) else {
+        return Err(String::from("no op besides insn_start"));
+    };
     let exits = last.flags().contains(OpFlags::BB_EXIT)
         || last.opc == Opcode::Br
         || last.helper.is_some_and(|h| h.flags.contains(HelperFlags::CAN_EXIT));
@@ -299,7 +303,8 @@ mod tests {
     fn requires_a_tb_exit_at_the_end() {
         assert!(err(" mov_i32 eax,ebx\n").contains("not a TB exit"));
         assert!(err(" call test_plain,$0x0,$0\n").contains("not a TB exit"));
-        assert!(verify(&TcgContext::new(&[])).unwrap_err().msg.contains("empty"));
+        assert!(verify(&TcgContext::new(&[])).unwrap_err().msg.contains("no op"));
+        ok(" exit_tb $0x0\n ---- 00100002 00000000\n");
         ok(" set_label $L0\n br $L0\n");
         ok(" lookup_tb_ptr tmp17\n goto_ptr tmp17\n");
     }
