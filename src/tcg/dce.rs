@@ -10,7 +10,7 @@
 //! are all dead is removed; constants and `env` are never tracked.
 
 use super::effects::observes_globals;
-use super::ir::{TcgContext, TempKind};
+use super::ir::{HelperFlags, Op, TcgContext, TempKind};
 use super::opcode::OpFlags;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -53,6 +53,12 @@ impl Live<'_> {
     }
 }
 
+/// True if the op may go when its outputs are dead. A helper that can leave the TB stays even if
+/// it claims no side effects: the exit (a guest exception) is one.
+fn removable(op: &Op) -> bool {
+    !op.has_side_effects() && !op.helper.is_some_and(|h| h.flags.contains(HelperFlags::CAN_EXIT))
+}
+
 /// Remove ops whose results nobody reads. Returns true if an op was removed.
 #[doc(alias = "liveness_pass_1")]
 pub fn dce(ctx: &mut TcgContext) -> bool {
@@ -66,7 +72,7 @@ pub fn dce(ctx: &mut TcgContext) -> bool {
         } else if op.flags().contains(OpFlags::BB_END) {
             st.bb_end();
         }
-        if !op.has_side_effects() && op.outputs().iter().all(|&t| !st.is_live(t)) {
+        if removable(op) && op.outputs().iter().all(|&t| !st.is_live(t)) {
             keep[i] = false;
             continue;
         }
@@ -133,6 +139,8 @@ mod tests {
             " call test_plain,$0x0,$0\n qemu_ld_i32 tmp18,ebx,leul,0\n st_i32 ecx,env,$0x20\n exit_tb $0x0\n",
             dce,
         );
+        let can_exit = " call test_check,$0x9,$1,tmp17,eax\n exit_tb $0x0\n";
+        check_pass(can_exit, can_exit, dce);
     }
 
     #[test]

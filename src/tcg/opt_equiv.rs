@@ -174,7 +174,11 @@ impl Gen {
         match self.rng.below(8) {
             0..=2 => format!("call test_pure,$0x8,$1,{},{},{}", self.output(), self.input(), self.input()),
             3..=5 => format!("call test_rw,$0x6,$1,{},{}", self.output(), self.input()),
-            6 => String::from("call test_plain,$0x0,$0"),
+            6 if self.rng.below(2) == 0 => String::from("call test_plain,$0x0,$0"),
+            6 => {
+                let arg = if self.rng.below(4) == 0 { "$0x1" } else { "$0x2" };
+                format!("call test_check,$0x9,$1,{},{}", self.output(), arg)
+            }
             // test_exit leaves when its argument is odd: keep that rare.
             _ => format!("call test_exit,$0x1,$0,{}", if self.rng.below(4) == 0 { "$0x1" } else { "$0x2" }),
         }

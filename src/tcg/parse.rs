@@ -247,6 +247,36 @@ mod tests {
     }
 
     #[test]
+    fn round_trips_every_opcode() {
+        use crate::tcg::opcode::ALL_OPS;
+        let mut text = alloc::string::String::new();
+        for &opc in ALL_OPS.iter().filter(|&&o| o != Opcode::Call) {
+            let d = opc.def();
+            let mut ctx = TcgContext::new(&TEST_GLOBALS);
+            let mut args = alloc::vec::Vec::new();
+            for _ in 0..d.nb_oargs {
+                args.push(ctx.new_tmp().0);
+            }
+            for i in 0..d.nb_iargs {
+                args.push(if i == 0 { 0 } else { ctx.const_i32(0x10 + u32::from(i)).0 });
+            }
+            for i in 0..d.nb_cargs as usize {
+                args.push(match (opc, i) {
+                    (Opcode::Deposit | Opcode::Extract | Opcode::Sextract, 1) => 8,
+                    (Opcode::QemuLd | Opcode::QemuSt, 0) => MemOp::SW.0,
+                    _ => 3,
+                });
+            }
+            ctx.emit(Op::new(opc, &args));
+            text.push_str(&crate::tcg::print::op_to_string(&ctx, &ctx.ops[0]));
+            text.push('\n');
+        }
+        let printed = dump_ops(&parse(&text));
+        let lines: alloc::vec::Vec<&str> = printed.lines().filter(|l| !l.is_empty()).map(str::trim).collect();
+        assert_eq!(lines, text.lines().collect::<alloc::vec::Vec<_>>());
+    }
+
+    #[test]
     fn numbers_temps_by_their_printed_index() {
         let ctx = parse(" mov_i32 tmp20,$0x5\n mov_i32 loc18,tmp20\n exit_tb $0x0\n");
         assert_eq!(ctx.temps[20].kind, TempKind::Normal);

@@ -111,7 +111,16 @@ pub fn run(ctx: &TcgContext, env: &mut FakeEnv) -> TbExit {
     unsafe { exec(&code, env.as_mut_ptr() as *mut u8, &rt) }
 }
 
-pub static HELPERS: &[&HelperInfo] = &[&TEST_PURE, &TEST_EXIT, &TEST_RW, &TEST_PLAIN];
+/// No side effects, but may leave the TB (like a check that raises a guest exception).
+pub static TEST_CHECK: HelperInfo = HelperInfo {
+    name: "test_check",
+    func: helper_exit,
+    nb_iargs: 1,
+    has_out: true,
+    flags: HelperFlags::NO_SIDE_EFFECTS.union(HelperFlags::CAN_EXIT),
+};
+
+pub static HELPERS: &[&HelperInfo] = &[&TEST_PURE, &TEST_EXIT, &TEST_RW, &TEST_PLAIN, &TEST_CHECK];
 
 /// Parse test IR, panicking with the parser's message.
 pub fn parse(text: &str) -> TcgContext {
