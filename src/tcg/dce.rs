@@ -159,6 +159,21 @@ mod tests {
     }
 
     #[test]
+    fn locals_die_where_the_tb_is_left() {
+        check_pass(
+            concat!(
+                " mov_i32 loc17,$0x1\n brcond_i32 eax,$0x0,eq,$L0\n mov_i32 loc17,$0x2\n exit_tb $0x0\n",
+                " set_label $L0\n mov_i32 loc17,$0x3\n lookup_tb_ptr tmp18\n goto_ptr tmp18\n",
+            ),
+            concat!(
+                " mov_i32 loc17,$0x1\n brcond_i32 eax,$0x0,eq,$L0\n exit_tb $0x0\n",
+                " set_label $L0\n lookup_tb_ptr tmp18\n goto_ptr tmp18\n",
+            ),
+            dce,
+        );
+    }
+
+    #[test]
     fn mul2_stays_while_one_output_is_live() {
         check_pass(
             " mulu2_i32 tmp17,tmp18,eax,ebx\n mov_i32 ecx,tmp18\n mulu2_i32 tmp17,tmp18,eax,ebx\n exit_tb $0x0\n",
