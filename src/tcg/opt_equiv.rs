@@ -223,44 +223,45 @@ fn random_env(rng: &mut Rng) -> FakeEnv {
     env
 }
 
+/// Differences between two runs' `env` words, one line each.
+fn env_diff(a: &FakeEnv, b: &FakeEnv) -> String {
+    let mut d = String::new();
+    for (i, (x, y)) in a.iter().zip(b.iter()).enumerate().filter(|(_, (x, y))| x != y) {
+        let _ = writeln!(d, "  env word {} (offset {:#x}): {:#x} before, {:#x} after", i, i * 4, x, y);
+    }
+    d
+}
+
+/// Generate program `seed`, optimize it and compare three runs from random states.
+fn check_seed(seed: u64) {
+    let rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    let mut g = Gen { rng, text: String::new(), written: Vec::new(), pending: Vec::new(), pc: 0x100000 };
+    g.program();
+    let raw = parse(&g.text);
+    if let Err(e) = verify(&raw) {
+        panic!("seed {}: generated IR does not verify: {}\n{}", seed, e, g.text);
+    }
+    let mut opt = raw.clone();
+    optimize(&mut opt);
+    for _ in 0..3 {
+        let init = random_env(&mut g.rng);
+        let (mut a, mut b) = (init, init);
+        let (ea, eb) = (run(&raw, &mut a), run(&opt, &mut b));
+        if ea != eb || a != b {
+            let (d, r, o) = (env_diff(&a, &b), dump_ops(&raw), dump_ops(&opt));
+            panic!(
+                "seed {}: optimized IR differs: exit {:?} vs {:?}\n{}--- raw\n{}--- optimized\n{}",
+                seed, ea, eb, d, r, o
+            );
+        }
+    }
+}
+
 #[test]
 fn optimize_preserves_semantics_on_random_ir() {
     // TCG86_OPT_SEEDS=N runs more programs (the default keeps `cargo test` quick).
     let seeds = std::env::var("TCG86_OPT_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3000u64);
     for seed in 1..=seeds {
-        let mut g = Gen {
-            rng: Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15)),
-            text: String::new(),
-            written: Vec::new(),
-            pending: Vec::new(),
-            pc: 0x100000,
-        };
-        g.program();
-        let raw = parse(&g.text);
-        if let Err(e) = verify(&raw) {
-            panic!("seed {}: generated IR does not verify: {}\n{}", seed, e, g.text);
-        }
-        let mut opt = raw.clone();
-        optimize(&mut opt);
-        for _ in 0..3 {
-            let init = random_env(&mut g.rng);
-            let (mut a, mut b) = (init, init);
-            let (ea, eb) = (run(&raw, &mut a), run(&opt, &mut b));
-            if ea != eb || a != b {
-                let mut d = String::new();
-                for (i, (x, y)) in a.iter().zip(b.iter()).enumerate().filter(|(_, (x, y))| x != y) {
-                    let _ = writeln!(d, "  env word {} (offset {:#x}): {:#x} before, {:#x} after", i, i * 4, x, y);
-                }
-                panic!(
-                    "seed {}: optimized IR differs: exit {:?} vs {:?}\n{}--- raw\n{}--- optimized\n{}",
-                    seed,
-                    ea,
-                    eb,
-                    d,
-                    dump_ops(&raw),
-                    dump_ops(&opt)
-                );
-            }
-        }
+        check_seed(seed);
     }
 }
