@@ -17,8 +17,11 @@ struct Mode {
     args: &'static [&'static str],
 }
 
-const MODES: &[Mode] =
-    &[Mode { name: "default", args: &[] }, Mode { name: "interp", args: &["-accel", "tcg,backend=interp"] }];
+const MODES: &[Mode] = &[
+    Mode { name: "default", args: &[] },
+    Mode { name: "interp", args: &["-accel", "tcg,backend=interp"] },
+    Mode { name: "nochain", args: &["-d", "nochain"] },
+];
 
 /// Seconds before a run is killed (`timeout` exits 124 then).
 const QEMU_TIMEOUT: &str = "20";
