@@ -6,8 +6,11 @@
 
 use super::state::{CpuState, EXCP_EXIT};
 use crate::hw::Bus;
+use crate::softmmu::tlb::{NB_MMU_MODES, PAGE_BITS};
 use crate::softmmu::{PhysMem, Tlb};
 use crate::tcg::ir::{HelperRet, HELPER_EXIT};
+use crate::tcg::x64::JitLayout;
+use core::mem::offset_of;
 
 #[repr(C)]
 pub struct X86Cpu {
@@ -20,20 +23,36 @@ pub struct X86Cpu {
     pub exit_status: Option<i32>,
     /// Counts cycles for `rdtsc` (advanced by the exec loop).
     pub tsc: u64,
+    /// Host address of each mmu_idx's TLB table, for the JIT's inline fast path.
+    pub tlb_tables: [usize; NB_MMU_MODES],
+    /// TLB hits counted by the JIT's inline fast path (the slow path counts in `tlb.stats`).
+    pub jit_tlb_hits: u64,
 }
 
 const _: () = assert!(core::mem::offset_of!(X86Cpu, env) == 0);
 
 impl X86Cpu {
     pub fn new(ram_size: usize, tlb_bits: u32, bus: Bus) -> X86Cpu {
-        X86Cpu {
-            env: CpuState::new(),
-            tlb: Tlb::new(tlb_bits),
-            mem: PhysMem::new(ram_size),
-            bus,
-            exit_status: None,
-            tsc: 0,
+        let tlb = Tlb::new(tlb_bits);
+        let tlb_tables = [tlb.tables[0].as_ptr() as usize, tlb.tables[1].as_ptr() as usize];
+        let mem = PhysMem::new(ram_size);
+        X86Cpu { env: CpuState::new(), tlb, mem, bus, exit_status: None, tsc: 0, tlb_tables, jit_tlb_hits: 0 }
+    }
+
+    /// Where the JIT's inline TLB lookup finds its tables, relative to `env`.
+    pub fn jit_layout(&self) -> JitLayout {
+        let tables = offset_of!(X86Cpu, tlb_tables) as i32;
+        JitLayout {
+            tlb_table_off: [tables, tables + 8],
+            tlb_bits: self.tlb.bits,
+            tlb_hits_off: offset_of!(X86Cpu, jit_tlb_hits) as i32,
+            page_bits: PAGE_BITS,
         }
+    }
+
+    /// TLB hits from both the inline fast path and the slow path.
+    pub fn tlb_hits(&self) -> u64 {
+        self.tlb.stats.hits + self.jit_tlb_hits
     }
 
     /// The pointer generated code gets.

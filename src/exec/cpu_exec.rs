@@ -11,9 +11,11 @@ use crate::cpu::{CcOp, X86Cpu};
 use crate::frontend::{self, TranslateOptions};
 use crate::tcg::interp::{self, InterpCode};
 use crate::tcg::print::dump_ops;
-use crate::tcg::{optimize, Runtime, TbExit};
+use crate::tcg::x64::{CodeRegion, CompileError, Compiled, JitCache, JitExit, JitLayout};
+use crate::tcg::{optimize, Opcode, Runtime, TbExit, TcgContext};
 use alloc::boxed::Box;
 use alloc::format;
+use alloc::vec::Vec;
 
 /// Why `cpu_exec` returned.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -74,6 +76,9 @@ pub struct Machine {
     pub log: Logger,
     pub stats: ExecStats,
     rt: Runtime,
+    /// The JIT backend, when enabled (else TBs run in the interpreter).
+    pub jit: Option<JitCache>,
+    layout: JitLayout,
 }
 
 impl Machine {
@@ -82,7 +87,40 @@ impl Machine {
             qemu_ld: crate::cpu::mem_helper::helper_qemu_ld,
             qemu_st: crate::cpu::mem_helper::helper_qemu_st,
         };
-        Machine { cpu, tbs: TbCache::new(), opts, log, stats: ExecStats::default(), rt }
+        let layout = cpu.jit_layout();
+        Machine { cpu, tbs: TbCache::new(), opts, log, stats: ExecStats::default(), rt, jit: None, layout }
+    }
+
+    /// Use the JIT backend with this executable region as its code buffer.
+    ///
+    /// # Safety
+    /// `region` must be valid, writable and executable for the life of the machine and used by
+    /// nothing else.
+    pub unsafe fn enable_jit(&mut self, region: CodeRegion) -> bool {
+        // SAFETY: per the contract.
+        self.jit = unsafe { JitCache::new(region) };
+        self.jit.is_some()
+    }
+
+    /// Drop every TB and all generated code (QEMU's `tb_flush`).
+    pub fn tb_flush(&mut self) {
+        self.tbs.flush();
+        if let Some(jit) = self.jit.as_mut() {
+            jit.flush();
+        }
+    }
+
+    /// Compile optimized IR with the JIT, flushing the code buffer once if it is full.
+    fn jit_compile(&mut self, ir: &TcgContext) -> Option<Compiled> {
+        let jit = self.jit.as_mut()?;
+        match jit.compile(ir, &self.rt, &self.layout) {
+            Ok(c) => Some(c),
+            Err(CompileError::BufferFull) => {
+                self.tb_flush();
+                self.jit.as_mut()?.compile(ir, &self.rt, &self.layout).ok()
+            }
+            Err(CompileError::TooComplex) => None,
+        }
     }
 
     /// The TB key for the current CPU state.
@@ -114,8 +152,16 @@ impl Machine {
         }
         self.stats.tbs_translated += 1;
         self.stats.guest_insns_translated += t.icount as u64;
-        let tb =
-            TranslationBlock { pc, key, size: t.size, icount: t.icount, code: InterpCode::new(&t.ir), exec_count: 0 };
+        let compiled = self.jit_compile(&t.ir);
+        let insns = insn_list(&t.ir);
+        if let (Some(c), true) = (&compiled, want(LogMask::OUT_ASM)) {
+            let bytes = self.jit.as_ref().map(|j| j.code_bytes(c.code)).unwrap_or(&[]);
+            let text = super::dump::out_asm(bytes, c, &insns);
+            self.log.sink.log(&text);
+        }
+        let host = compiled.map(|c| c.code);
+        let code = InterpCode::new(&t.ir);
+        let tb = TranslationBlock { pc, key, size: t.size, icount: t.icount, code, host, insns, exec_count: 0 };
         self.tbs.insert(tb)
     }
 
@@ -159,7 +205,18 @@ impl Machine {
         self.stats.tbs_executed += 1;
         // SAFETY: `env` comes from the live CPU, which nothing else touches while the TB runs; the
         // runtime's entry points are the ones for this CPU type.
-        let exit = unsafe { interp::exec(&tb.code, env, &self.rt) };
+        let exit = match (tb.host, self.jit.as_ref()) {
+            // SAFETY: as above; the host code belongs to this cache (flushes drop the TBs too).
+            (Some(code), Some(jit)) => match unsafe { jit.exec(code, env) } {
+                JitExit::Exit(v) => TbExit::Exit(v),
+                JitExit::Raised(i) => {
+                    let (pc, cc_op) = tb.insns.get(i as usize).copied().unwrap_or((self.cpu.env.eip, 0));
+                    TbExit::Raised { pc, cc_op }
+                }
+            },
+            // SAFETY: as above.
+            _ => unsafe { interp::exec(&tb.code, env, &self.rt) },
+        };
         let icount = tb.icount as u64;
         match exit {
             TbExit::Exit(_) => self.stats.insns += icount,
@@ -185,11 +242,10 @@ impl Machine {
         let _ = cs_base;
     }
 
-    /// Guest instructions of TB `id` that completed before the one at `pc` (by re-decoding lengths
-    /// would be costly; the TB records instruction starts in its IR).
+    /// Guest instructions of TB `id` that completed before the one at `pc`.
     fn count_insns_before(&self, id: TbId, pc: u32) -> u64 {
         let tb = self.tbs.get(id);
-        tb.code.insn_index(pc) as u64
+        tb.insns.iter().take_while(|i| i.0 != pc).count() as u64
     }
 
     /// Deliver a pending exception or act on an exit request. `Some` ends `cpu_exec`.
@@ -221,4 +277,9 @@ impl Machine {
             Err(_) => Some(ExitReason::Shutdown),
         }
     }
+}
+
+/// (pc, cc_op) of every `insn_start`, in order.
+fn insn_list(ir: &TcgContext) -> Vec<(u32, u32)> {
+    ir.ops.iter().filter(|op| op.opc == Opcode::InsnStart).map(|op| (op.konst(0), op.konst(1))).collect()
 }

@@ -4,6 +4,7 @@
 //! jump cache indexed by the virtual pc, then through the hash table.
 
 use crate::tcg::interp::InterpCode;
+use crate::tcg::x64::HostCode;
 use alloc::collections::BTreeMap;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -28,6 +29,10 @@ pub struct TranslationBlock {
     pub size: u32,
     pub icount: u32,
     pub code: InterpCode,
+    /// JIT code, when the JIT backend compiled this TB.
+    pub host: Option<HostCode>,
+    /// (pc, cc_op) of each guest instruction's `insn_start`, in order.
+    pub insns: Vec<(u32, u32)>,
     /// Times entered from the loop.
     pub exec_count: u64,
 }

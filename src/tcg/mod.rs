@@ -11,6 +11,7 @@ pub mod ir;
 pub mod opcode;
 pub mod optimize;
 pub mod print;
+pub mod x64;
 
 pub use ir::{Cond, HelperFlags, HelperInfo, Label, MemOp, Op, TcgContext, Temp, TempKind, ENV, HELPER_EXIT};
 pub use opcode::{OpFlags, Opcode};
