@@ -163,12 +163,11 @@ impl Lower<'_, '_> {
     fn put(&mut self, t: Temp, r: Reg) {
         match self.out_reg(t) {
             Some(d) => self.e.mov_rr(d, r),
-            None => match self.val(t) {
-                Val::Mem(b, d) => self.e.store(b, d, r, 4),
-                _ => {
-                    // Pool exhausted: should not happen with a plan that fits; keep rax.
+            None => {
+                if let Val::Mem(b, d) = self.val(t) {
+                    self.e.store(b, d, r, 4);
                 }
-            },
+            }
         }
     }
 

@@ -99,8 +99,36 @@ pub fn plan(ctx: &TcgContext) -> Result<Plan, TooManySlots> {
             }
         };
     }
+    spill_excess(ctx, &mut homes, &first, &last_use, &mut nb_slots)?;
     let pinned_written = pinned.iter().copied().filter(|p| written[p.0]).collect();
     Ok(Plan { homes, last_use, pinned, pinned_written, nb_slots })
+}
+
+/// Give stack slots to the pool temps that would find every pool register taken, replaying the
+/// lowering's order: registers of temps last used at op i are free again from op i + 1.
+fn spill_excess(
+    ctx: &TcgContext,
+    homes: &mut [Home],
+    first: &[usize],
+    last_use: &[usize],
+    nb_slots: &mut u32,
+) -> Result<(), TooManySlots> {
+    let mut live: Vec<usize> = Vec::new();
+    for (i, op) in ctx.ops.iter().enumerate() {
+        live.retain(|&t| last_use[t] >= i);
+        for &t in op.outputs() {
+            let t = t as usize;
+            if first[t] != i || homes[t] != Home::Pool {
+                continue;
+            }
+            if live.len() < POOL_REGS.len() {
+                live.push(t);
+            } else {
+                homes[t] = next_slot(nb_slots)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn next_slot(n: &mut u32) -> Result<Home, TooManySlots> {
