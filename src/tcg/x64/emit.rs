@@ -362,3 +362,58 @@ impl<'a> Emitter<'a> {
         dynasm!(self.buf ; .arch x64 ; ud2);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use iced_x86::{Decoder, DecoderOptions, Formatter, GasFormatter};
+
+    /// Emit with `f` and decode the bytes back with iced-x86 (gas syntax, one line each).
+    fn disas(f: impl FnOnce(&mut Emitter)) -> alloc::vec::Vec<alloc::string::String> {
+        let mut mem = [0u8; 256];
+        let mut e = Emitter::new(CodeBuf::new(&mut mem, 0));
+        f(&mut e);
+        let n = e.buf.finish().expect("fits");
+        let mut dec = Decoder::with_ip(64, &mem[..n], 0, DecoderOptions::NONE);
+        let mut fmt = GasFormatter::new();
+        let mut out = alloc::vec::Vec::new();
+        while dec.can_decode() {
+            let mut s = alloc::string::String::new();
+            fmt.format(&dec.decode(), &mut s);
+            out.push(s);
+        }
+        out
+    }
+
+    #[test]
+    fn hand_encoded_condition_instructions_decode_as_intended() {
+        for r in 0..16u8 {
+            if r == RSP {
+                continue;
+            }
+            let names = disas(|e| {
+                e.setcc(x86_cc(Cond::Ltu), r);
+                e.cmovcc(x86_cc(Cond::Gt), r, 15 - r);
+            });
+            assert!(names[0].starts_with("setb "), "{names:?}");
+            assert!(names[1].starts_with("movzbl "), "{names:?}");
+            assert!(names[2].starts_with("cmovg "), "{names:?}");
+        }
+        let l = disas(|e| {
+            let l = e.buf.new_label();
+            e.jcc(x86_cc(Cond::Le), l);
+            e.bind(l);
+        });
+        assert_eq!(l, ["jle 6"]);
+    }
+
+    #[test]
+    fn byte_and_word_stores_use_the_low_parts_of_any_register() {
+        let names = disas(|e| {
+            e.store(ENV_REG, 8, RSI, 1);
+            e.store(ENV_REG, 8, R9, 2);
+            e.load_indexed(RDX, RCX, R11, 1, true);
+        });
+        assert_eq!(names, ["mov %sil,8(%r14)", "mov %r9w,8(%r14)", "movsbl (%rcx,%r11),%edx"]);
+    }
+}
