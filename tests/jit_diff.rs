@@ -8,8 +8,8 @@ use tcg86::cpu::X86Cpu;
 use tcg86::frontend::{cpu_reg, new_context};
 use tcg86::hw::Bus;
 use tcg86::tcg::interp::{self, InterpCode};
-use tcg86::tcg::x64::{JitCache, JitExit};
-use tcg86::tcg::{Cond, Opcode, Runtime, TbExit, TcgContext, Temp};
+use tcg86::tcg::x64::{JitCache, JitExit, JitExitKind, TbInfo};
+use tcg86::tcg::{Cond, Opcode, TbExit, TcgContext, Temp};
 
 /// splitmix64: small, seedable, reproducible.
 struct Rng(u64);
@@ -190,8 +190,7 @@ fn interp_and_jit_agree_on_random_ir() {
     let region = tcg86::sys::host::alloc_code_region(4 << 20).expect("mmap");
     // SAFETY: a fresh mapping used only by this cache.
     let mut jit = unsafe { JitCache::new(region) }.expect("prologue");
-    let rt =
-        Runtime { qemu_ld: tcg86::cpu::mem_helper::helper_qemu_ld, qemu_st: tcg86::cpu::mem_helper::helper_qemu_st };
+    let rt = tcg86::exec::cpu_exec::runtime();
     for seed in 0..3000u64 {
         let mut g = Gen { rng: Rng(seed), ctx: new_context(), avail: Vec::new() };
         let n = 1 + g.rng.below(40);
@@ -206,12 +205,14 @@ fn interp_and_jit_agree_on_random_ir() {
         // SAFETY: `a` is a live CPU; the runtime matches it.
         let ea = unsafe { interp::exec(&code, a.env_ptr(), &rt) };
         jit.flush();
-        let host = jit.compile(&g.ctx, &rt, &layout).expect("compile");
+        let info = TbInfo { id: 7, icount: 1 };
+        let host = jit.compile(&g.ctx, &rt, &layout, info).expect("compile");
+        b.icount_budget = i32::MAX;
         // SAFETY: compiled for this layout; `b` is a live CPU.
         let eb = unsafe { jit.exec(host.code, b.env_ptr()) };
         let ir = tcg86::tcg::print::dump_ops(&g.ctx);
         assert_eq!(ea, TbExit::Exit(0), "seed {seed}");
-        assert_eq!(eb, JitExit::Exit(0), "seed {seed}");
+        assert_eq!(eb, JitExit { tb: 7, kind: JitExitKind::Exit(0) }, "seed {seed}");
         assert_eq!(a.env.regs, b.env.regs, "seed {seed}: registers differ\n{ir}");
         assert_eq!(a.env.scratch, b.env.scratch, "seed {seed}: env scratch differs\n{ir}");
     }

@@ -92,3 +92,47 @@ fn jit_out_asm_shows_host_code_per_guest_insn() {
     assert!(out.contains("OUT: [size="), "{out}");
     assert!(out.contains("-- guest addr 0x00100005 + 0"), "{out}");
 }
+
+fn machine(code: &[u8], jit: bool, mask: tcg86::exec::LogMask, max_insns: Option<u64>) -> Machine {
+    let mut bus = Bus::new();
+    bus.add(DEBUG_EXIT_PORT, 1, Box::new(DebugExit));
+    let mut cpu = Box::new(X86Cpu::new(4 << 20, 8, bus));
+    cpu.mem.load(PhysAddr(0x100000), code).unwrap();
+    cpu.env.reset_multiboot(0x100000, 0x9000);
+    cpu.env.regs[4] = 0x200000;
+    let log = Logger { mask, sink: Box::new(NoLog) };
+    let mut m = Machine::new(cpu, ExecOptions { max_insns, ..Default::default() }, log);
+    if jit {
+        let region = tcg86::sys::host::alloc_code_region(1 << 20).expect("mmap");
+        // SAFETY: a fresh mapping used only by this machine.
+        assert!(unsafe { m.enable_jit(region) });
+    }
+    m
+}
+
+#[test]
+fn instruction_limit_stops_a_chained_infinite_loop_exactly() {
+    for jit in [false, true] {
+        let mut m = machine(&[0xeb, 0xfe], jit, Default::default(), Some(1000));
+        assert_eq!(m.cpu_exec(), ExitReason::InsnLimit);
+        assert_eq!(m.stats.insns, 1000, "jit={jit}");
+        if jit {
+            assert_eq!(m.tbs.stats.links, 1, "the loop TB chains to itself once");
+            assert!(m.stats.tbs_executed < 10, "chained: few returns to the loop");
+        }
+    }
+}
+
+#[test]
+fn chain_and_nochain_agree_and_count_the_same_instructions() {
+    // mov $0,%eax; 1: inc %eax; cmp $1000,%eax; jne 1b; out %al,$0xf4
+    let code = [0xb8, 0, 0, 0, 0, 0x40, 0x3d, 0xe8, 0x03, 0, 0, 0x75, 0xf8, 0xe6, 0xf4];
+    let mut chained = machine(&code, true, Default::default(), None);
+    let mut unchained = machine(&code, true, tcg86::exec::LogMask::NOCHAIN, None);
+    assert_eq!(chained.cpu_exec(), ExitReason::Status(((1000 & 0xff) << 1) | 1));
+    assert_eq!(unchained.cpu_exec(), ExitReason::Status(((1000 & 0xff) << 1) | 1));
+    assert_eq!(chained.stats.insns, unchained.stats.insns);
+    assert_eq!(chained.stats.insns, 1 + 3 * 1000 + 1);
+    assert_eq!(unchained.tbs.stats.links, 0);
+    assert!(chained.stats.tbs_executed < 10 && unchained.stats.tbs_executed > 1000);
+}

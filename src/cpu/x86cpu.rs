@@ -4,6 +4,7 @@
 //! this `#[repr(C)]` struct, a helper recovers the whole CPU from it (QEMU's `env_archcpu`). While a
 //! TB runs, that pointer is the only way anything touches the CPU.
 
+use super::jmp_cache::TbJmpCache;
 use super::state::{CpuState, EXCP_EXIT};
 use crate::hw::Bus;
 use crate::softmmu::tlb::{NB_MMU_MODES, PAGE_BITS};
@@ -27,6 +28,15 @@ pub struct X86Cpu {
     pub tlb_tables: [usize; NB_MMU_MODES],
     /// TLB hits counted by the JIT's inline fast path (the slow path counts in `tlb.stats`).
     pub jit_tlb_hits: u64,
+    /// Guest instructions generated code may still run before returning to `cpu_exec` (each TB
+    /// entry subtracts its size; see `JitLayout::budget_off`).
+    pub icount_budget: i32,
+    /// Id of the TB being executed.
+    pub current_tb: u32,
+    /// Per-vCPU TB jump cache, also read by `lookup_and_goto_ptr`.
+    pub tb_jmp_cache: TbJmpCache,
+    /// False with `-d nochain`: generated code never jumps to another TB directly.
+    pub chaining: bool,
 }
 
 const _: () = assert!(core::mem::offset_of!(X86Cpu, env) == 0);
@@ -36,7 +46,20 @@ impl X86Cpu {
         let tlb = Tlb::new(tlb_bits);
         let tlb_tables = [tlb.tables[0].as_ptr() as usize, tlb.tables[1].as_ptr() as usize];
         let mem = PhysMem::new(ram_size);
-        X86Cpu { env: CpuState::new(), tlb, mem, bus, exit_status: None, tsc: 0, tlb_tables, jit_tlb_hits: 0 }
+        X86Cpu {
+            env: CpuState::new(),
+            tlb,
+            mem,
+            bus,
+            exit_status: None,
+            tsc: 0,
+            tlb_tables,
+            jit_tlb_hits: 0,
+            icount_budget: 0,
+            current_tb: 0,
+            tb_jmp_cache: TbJmpCache::new(),
+            chaining: true,
+        }
     }
 
     /// Where the JIT's inline TLB lookup finds its tables, relative to `env`.
@@ -47,6 +70,8 @@ impl X86Cpu {
             tlb_bits: self.tlb.bits,
             tlb_hits_off: offset_of!(X86Cpu, jit_tlb_hits) as i32,
             page_bits: PAGE_BITS,
+            budget_off: offset_of!(X86Cpu, icount_budget) as i32,
+            current_tb_off: offset_of!(X86Cpu, current_tb) as i32,
         }
     }
 

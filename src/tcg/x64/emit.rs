@@ -133,6 +133,10 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    pub fn store64(&mut self, base: Reg, disp: i32, s: Reg) {
+        dynasm!(self.buf ; .arch x64 ; mov QWORD [Rq(base) + disp], Rq(s));
+    }
+
     pub fn store_imm32(&mut self, base: Reg, disp: i32, v: u32) {
         dynasm!(self.buf ; .arch x64 ; mov DWORD [Rq(base) + disp], v as i32);
     }
@@ -197,6 +201,22 @@ impl<'a> Emitter<'a> {
     /// qword [base + disp] += v
     pub fn add_mem64_imm(&mut self, base: Reg, disp: i32, v: i32) {
         dynasm!(self.buf ; .arch x64 ; add QWORD [Rq(base) + disp], v);
+    }
+
+    /// dword [base + disp] -= v
+    pub fn sub_mem32_imm(&mut self, base: Reg, disp: i32, v: i32) {
+        dynasm!(self.buf ; .arch x64 ; sub DWORD [Rq(base) + disp], v);
+    }
+
+    /// dword [base + disp] += v
+    pub fn add_mem32_imm(&mut self, base: Reg, disp: i32, v: i32) {
+        dynasm!(self.buf ; .arch x64 ; add DWORD [Rq(base) + disp], v);
+    }
+
+    /// A 5-byte `jmp rel32` to the next instruction: a `goto_tb` site, patched later.
+    pub fn jmp_next(&mut self) {
+        self.buf.push(0xe9);
+        self.buf.push_i32(0);
     }
 
     /// cmp a, dword [base + disp]

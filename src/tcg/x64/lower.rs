@@ -7,7 +7,7 @@
 use super::codebuf::{CodeBuf, DynLabel};
 use super::emit::{x86_cc, AluOp, Emitter, Reg, ShiftOp, ENV_REG, R11, R8, RAX, RCX, RDI, RDX, RSI, RSP};
 use super::regalloc::{plan, Home, Plan, POOL_REGS};
-use super::{CompileError, JitLayout, RET_RAISED};
+use super::{ret_word, CompileError, JitLayout, TbInfo, EXIT_REQUESTED, RET_RAISED};
 use crate::tcg::ir::{Cond, HelperFlags, MemOp, Op, TcgContext, Temp, HELPER_EXIT};
 use crate::tcg::opcode::Opcode;
 use crate::tcg::Runtime;
@@ -55,16 +55,27 @@ struct Lower<'a, 'c> {
     rt: &'c Runtime,
     layout: &'c JitLayout,
     epilogue: usize,
+    tb: TbInfo,
+    jmp_offsets: [Option<usize>; 2],
 }
 
-/// Compile one TB into `buf`; returns the code size and each guest instruction's host offset.
+/// The result of lowering one TB.
+pub struct Lowered {
+    pub size: usize,
+    pub insn_offsets: Vec<u32>,
+    /// Buffer offsets of the `goto_tb` jumps.
+    pub jmp_offsets: [Option<usize>; 2],
+}
+
+/// Compile one TB into `buf`.
 pub fn compile(
     ctx: &TcgContext,
     buf: CodeBuf,
     rt: &Runtime,
     layout: &JitLayout,
     epilogue: usize,
-) -> Result<(usize, Vec<u32>), CompileError> {
+    tb: TbInfo,
+) -> Result<Lowered, CompileError> {
     let plan = plan(ctx).map_err(|_| CompileError::TooComplex)?;
     let mut e = Emitter::new(buf);
     let labels = (0..ctx.nb_labels).map(|_| e.buf.new_label()).collect();
@@ -84,17 +95,20 @@ pub fn compile(
         rt,
         layout,
         epilogue,
+        tb,
+        jmp_offsets: [None; 2],
     };
-    l.load_pinned();
+    l.tb_entry();
     for (i, op) in ctx.ops.iter().enumerate() {
         l.op_index = i;
         l.lower_op(op);
         l.free_dead(op);
     }
     l.emit_out_of_line();
-    let offsets = core::mem::take(&mut l.insn_offsets);
+    let insn_offsets = core::mem::take(&mut l.insn_offsets);
+    let jmp_offsets = l.jmp_offsets;
     let size = l.e.buf.finish().map_err(|_| CompileError::BufferFull)?;
-    Ok((size, offsets))
+    Ok(Lowered { size, insn_offsets, jmp_offsets })
 }
 
 impl Lower<'_, '_> {
@@ -210,12 +224,42 @@ impl Lower<'_, '_> {
         }
     }
 
-    // ---- exits ----
+    // ---- entry and exits ----
+
+    /// TB entry (every way in: from the loop, chained, or through lookup_and_goto_ptr):
+    ///   budget -= icount; if negative: budget += icount, leave with EXIT_REQUESTED
+    ///   current_tb = id; load the pinned globals
+    fn tb_entry(&mut self) {
+        let lay = self.layout;
+        let stop = self.e.buf.new_label();
+        let go = self.e.buf.new_label();
+        self.e.sub_mem32_imm(ENV_REG, lay.budget_off, self.tb.icount as i32);
+        self.e.jcc(0x8, stop);
+        self.e.store_imm32(ENV_REG, lay.current_tb_off, self.tb.id);
+        self.load_pinned();
+        self.e.jmp(go);
+        self.e.bind(stop);
+        self.e.add_mem32_imm(ENV_REG, lay.budget_off, self.tb.icount as i32);
+        self.e.mov_ri64(RAX, ret_word(self.tb.id, EXIT_REQUESTED as u64));
+        self.e.jmp_abs(self.epilogue);
+        self.e.bind(go);
+    }
 
     fn exit_with(&mut self, value: u32) {
         self.sync_pinned();
-        self.e.mov_ri(RAX, value);
+        self.e.mov_ri64(RAX, ret_word(self.tb.id, value as u64));
         self.e.jmp_abs(self.epilogue);
+    }
+
+    /// goto_tb: write back the pinned globals (the next TB loads them from env), then a patchable
+    ///   jmp rel32   ; to the next TB once chained, else to the following exit code
+    fn goto_tb(&mut self, slot: u32) {
+        self.sync_pinned();
+        let site = self.e.buf.offset();
+        self.e.jmp_next();
+        if let Some(s) = self.jmp_offsets.get_mut(slot as usize) {
+            *s = Some(site);
+        }
     }
 
     /// The label of the exception exit for the current guest instruction.
@@ -234,7 +278,7 @@ impl Lower<'_, '_> {
         }
         for (insn, l) in core::mem::take(&mut self.raised) {
             self.e.bind(l);
-            self.e.mov_ri64(RAX, RET_RAISED | insn as u64);
+            self.e.mov_ri64(RAX, ret_word(self.tb.id, RET_RAISED | insn as u64));
             self.e.jmp_abs(self.epilogue);
         }
     }
@@ -251,14 +295,10 @@ impl Lower<'_, '_> {
             Opcode::SetLabel => self.e.bind(self.labels[op.konst(0) as usize]),
             Opcode::Br => self.e.jmp(self.labels[op.konst(0) as usize]),
             Opcode::BrCond => self.lower_brcond(op),
-            Opcode::GotoTb => {}
+            Opcode::GotoTb => self.goto_tb(op.konst(0)),
             Opcode::ExitTb => self.exit_with(op.konst(0)),
-            Opcode::LookupTbPtr => {
-                let d = self.out_reg(op.out(0)).unwrap_or(RAX);
-                self.e.mov_ri(d, 0);
-                self.put(op.out(0), d);
-            }
-            Opcode::GotoPtr => self.exit_with(0),
+            Opcode::LookupTbPtr => self.lookup_tb_ptr(op),
+            Opcode::GotoPtr => self.goto_ptr(op),
             Opcode::Mov => {
                 let v = self.val(op.input(0));
                 match self.out_reg(op.out(0)) {
@@ -518,6 +558,48 @@ impl Lower<'_, '_> {
                 self.e.alu_ri(AluOp::And, RAX, (1u32 << len) - 1);
             }
         }
+    }
+
+    /// lookup_tb_ptr: ask the jump cache for the next TB's code (a call; pinned globals are not
+    /// read by it, so they need no write-back here).
+    fn lookup_tb_ptr(&mut self, op: &Op) {
+        let live = self.live_pool_regs(op.outputs());
+        let pad = self.save_regs(&live);
+        self.e.mov_rr64(RDI, ENV_REG);
+        self.e.call_abs(self.rt.lookup_tb_ptr as usize);
+        self.restore_regs(&live, pad);
+        // The result is a 64-bit host pointer: keep all of it.
+        match self.out_reg(op.out(0)) {
+            Some(d) => self.e.mov_rr64(d, RAX),
+            None => {
+                if let Val::Mem(b, d) = self.val(op.out(0)) {
+                    self.e.store64(b, d, RAX);
+                }
+            }
+        }
+    }
+
+    /// goto_ptr: write back pinned globals; jump to the code if non-null, else return to the loop.
+    fn goto_ptr(&mut self, op: &Op) {
+        self.sync_pinned();
+        let target = match self.val(op.input(0)) {
+            Val::Reg(r) => r,
+            Val::Mem(b, d) => {
+                self.e.load64(RAX, b, d);
+                RAX
+            }
+            Val::Imm(v) => {
+                self.e.mov_ri(RAX, v);
+                RAX
+            }
+        };
+        let to_loop = self.e.buf.new_label();
+        self.e.test_rr(target, target);
+        self.e.jcc(0x4, to_loop);
+        self.e.jmp_reg(target);
+        self.e.bind(to_loop);
+        self.e.mov_ri64(RAX, ret_word(self.tb.id, 0));
+        self.e.jmp_abs(self.epilogue);
     }
 
     // ---- calls ----

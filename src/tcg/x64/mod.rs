@@ -19,9 +19,18 @@ use super::Runtime;
 use codebuf::CodeBuf;
 use emit::{Emitter, ENV_REG, R12, R13, R14, R15, RBP, RBX, RDI, RSI};
 
-/// The packed return word has this bit set when a guest instruction raised; the low 32 bits
-/// then hold the instruction's index in the TB.
-pub const RET_RAISED: u64 = 1 << 33;
+/// The packed word a TB returns: bits 0..16 the `exit_tb` value or, with `RET_RAISED`, the index
+/// of the guest instruction that raised; bits 32..64 the id of the TB that left, plus one.
+pub const RET_RAISED: u64 = 1 << 16;
+
+/// Pack an exit word for TB `tb_id`.
+pub const fn ret_word(tb_id: u32, value: u64) -> u64 {
+    ((tb_id as u64 + 1) << 32) | value
+}
+
+/// The `exit_tb` value of a TB that found its instruction budget spent (or an exit request) at
+/// entry and did not run.
+pub const EXIT_REQUESTED: u32 = 3;
 
 /// Stack frame below the saved registers: spill slots, 16-byte aligned at TB entry.
 const FRAME: i32 = 8 * regalloc::MAX_SLOTS as i32 + 8;
@@ -36,6 +45,18 @@ pub struct JitLayout {
     /// Offset in `env` of the 64-bit TLB hit counter.
     pub tlb_hits_off: i32,
     pub page_bits: u32,
+    /// Offset in `env` of the i32 instruction budget, decremented at each TB entry; a TB that
+    /// would drive it negative leaves with `EXIT_REQUESTED` instead of running.
+    pub budget_off: i32,
+    /// Offset in `env` of the u32 id of the TB running now (for self-modifying-code checks).
+    pub current_tb_off: i32,
+}
+
+/// What the exec loop tells the compiler about the TB.
+#[derive(Copy, Clone, Debug)]
+pub struct TbInfo {
+    pub id: u32,
+    pub icount: u32,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -65,11 +86,19 @@ pub struct HostCode {
 pub struct Compiled {
     pub code: HostCode,
     pub insn_offsets: alloc::vec::Vec<u32>,
+    /// Host address of the patchable `jmp rel32` of each `goto_tb` slot.
+    pub jmp_sites: [Option<usize>; 2],
 }
 
-/// How a JIT-compiled TB was left.
+/// How JIT code was left: which TB left (chained TBs may have run before it) and how.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum JitExit {
+pub struct JitExit {
+    pub tb: u32,
+    pub kind: JitExitKind,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum JitExitKind {
     Exit(u32),
     /// Guest instruction number `n` of the TB raised.
     Raised(u32),
@@ -118,15 +147,23 @@ impl JitCache {
     }
 
     /// Compile one TB's optimized IR.
-    pub fn compile(&mut self, ctx: &TcgContext, rt: &Runtime, layout: &JitLayout) -> Result<Compiled, CompileError> {
+    pub fn compile(
+        &mut self,
+        ctx: &TcgContext,
+        rt: &Runtime,
+        layout: &JitLayout,
+        tb: TbInfo,
+    ) -> Result<Compiled, CompileError> {
         let start = self.used;
         // SAFETY: [used, len) lies inside the region, which `new`'s contract makes ours.
         let mem = unsafe { core::slice::from_raw_parts_mut(self.region.ptr.add(start), self.region.len - start) };
         let buf = CodeBuf::new(mem, self.region.ptr as usize + start);
-        let (size, insn_offsets) = lower::compile(ctx, buf, rt, layout, self.epilogue)?;
-        self.used = (start + size).next_multiple_of(16).min(self.region.len);
-        self.bytes_emitted += size as u64;
-        Ok(Compiled { code: HostCode { addr: self.region.ptr as usize + start, size }, insn_offsets })
+        let base = self.region.ptr as usize + start;
+        let out = lower::compile(ctx, buf, rt, layout, self.epilogue, tb)?;
+        self.used = (start + out.size).next_multiple_of(16).min(self.region.len);
+        self.bytes_emitted += out.size as u64;
+        let jmp_sites = out.jmp_offsets.map(|o| o.map(|o| base + o));
+        Ok(Compiled { code: HostCode { addr: base, size: out.size }, insn_offsets: out.insn_offsets, jmp_sites })
     }
 
     /// Forget every TB (the prologue and epilogue stay).
@@ -159,10 +196,22 @@ impl JitCache {
         let entry: EntryFn = unsafe { core::mem::transmute::<*mut u8, EntryFn>(self.region.ptr) };
         // SAFETY: per the contract.
         let raw = unsafe { entry(env, code.addr) };
-        if raw & RET_RAISED != 0 {
-            JitExit::Raised(raw as u32)
-        } else {
-            JitExit::Exit(raw as u32)
+        let tb = ((raw >> 32) as u32).wrapping_sub(1);
+        let value = (raw & 0xffff) as u32;
+        let kind = if raw & RET_RAISED != 0 { JitExitKind::Raised(value) } else { JitExitKind::Exit(value) };
+        JitExit { tb, kind }
+    }
+
+    /// Point the `jmp rel32` at `site` to `target` (QEMU's `tb_set_jmp_target`): chaining when
+    /// `target` is another TB's code, unchaining when it is the instruction after the jump.
+    pub fn patch_jump(&mut self, site: usize, target: usize) {
+        let lo = self.region.ptr as usize;
+        if site < lo || site + 5 > lo + self.used {
+            return;
         }
+        let rel = (target as isize - (site as isize + 5)) as i32;
+        // SAFETY: `site` lies inside the used part of our region (checked above) and holds a
+        // 5-byte `jmp rel32` emitted by `lower`; single-threaded, so no other CPU runs it.
+        unsafe { core::ptr::copy_nonoverlapping(rel.to_le_bytes().as_ptr(), (site + 1) as *mut u8, 4) };
     }
 }
