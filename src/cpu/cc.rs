@@ -4,7 +4,7 @@
 //! Operand conventions per `CcOp` (size suffix B/W/L = 8/16/32 bits):
 //! - `Add`: dst = result, src = second operand.      `Adc`: as Add, src2 = carry in.
 //! - `Sub`: dst = result, src = subtrahend.           `Sbb`: as Sub, src2 = borrow in.
-//! - `Logic`: dst = result.                           `Inc`/`Dec`: dst = result, src = CF before.
+//! - `Logic`: dst = result.                           `Inc`/`Dec`: dst = result, src = CF before (0/1).
 //! - `Shl`: dst = result, src = operand shifted by count-1 (CF = its top bit).
 //! - `Sar`: dst = result, src = operand shifted right by count-1 (CF = its bit 0); serves SHR/SAR.
 //! - `Mul`: dst = low result, src = non-zero iff the result overflowed (CF = OF = 1).
