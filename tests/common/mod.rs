@@ -68,8 +68,14 @@ pub fn guest_cpu(code: &[u8], st: &State) -> Box<X86Cpu> {
 
 /// Run a machine until it stops.
 pub fn run_cpu(cpu: Box<X86Cpu>) -> (ExitReason, Box<X86Cpu>) {
+    run_cpu_tb(cpu, ExecOptions::default().tb_max_insns)
+}
+
+/// Run a machine with TBs of at most `tb_max_insns` instructions (1: lazy flags cross every
+/// instruction through the `cc_op` globals).
+pub fn run_cpu_tb(cpu: Box<X86Cpu>, tb_max_insns: u32) -> (ExitReason, Box<X86Cpu>) {
     let log = Logger { mask: Default::default(), sink: Box::new(NoLog) };
-    let opts = ExecOptions { max_insns: Some(10_000), ..Default::default() };
+    let opts = ExecOptions { max_insns: Some(10_000), tb_max_insns };
     let mut m = Machine::new(cpu, opts, log);
     let r = m.cpu_exec();
     (r, m.cpu)
@@ -77,7 +83,12 @@ pub fn run_cpu(cpu: Box<X86Cpu>) -> (ExitReason, Box<X86Cpu>) {
 
 /// Run `code` on tcg86 from `st`; the resulting state (esp kept from `st`).
 pub fn run_guest(code: &[u8], st: &State) -> State {
-    let (r, cpu) = run_cpu(guest_cpu(code, st));
+    run_guest_tb(code, st, ExecOptions::default().tb_max_insns)
+}
+
+/// `run_guest` with TBs of at most `tb_max_insns` instructions.
+pub fn run_guest_tb(code: &[u8], st: &State, tb_max_insns: u32) -> State {
+    let (r, cpu) = run_cpu_tb(guest_cpu(code, st), tb_max_insns);
     assert_eq!(r, ExitReason::Status(HALTED), "guest did not reach its hlt: code {:02x?}", code);
     let mut regs = cpu.env.regs;
     regs[ESP] = st.regs[ESP];
