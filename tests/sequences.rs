@@ -31,7 +31,7 @@ fn random_insn(rng: &mut Rng) -> Insn {
     let wide = rng.next() % 3;
     // As 8-bit registers, 7 is BH: it would move ebx (the memory pointer) out of the window.
     let (r1, r2) = if wide == 0 { (r1 % 7, r2 % 7) } else { (r1, r2) };
-    let rm = if rng.next() % 4 == 0 { modrm(0, r2, 3) } else { modrm(3, r2, r1) };
+    let rm = if rng.next().is_multiple_of(4) { modrm(0, r2, 3) } else { modrm(3, r2, r1) };
     let p66 = |v: Vec<u8>, on: bool| if on { [vec![0x66], v].concat() } else { v };
     let (w16, op_w) = (wide == 1, u8::from(wide != 0)); // 8-bit forms for wide == 0
     match rng.next() % 16 {
@@ -136,7 +136,7 @@ fn random_sequences_match_host() {
     while ran < 20_000 {
         let Some((code, undef)) = random_sequence(&mut rng) else { continue };
         let mut st = State::new(rng.regs(), rng.next());
-        if rng.next() % 2 == 0 {
+        if rng.next().is_multiple_of(2) {
             st.regs[ECX] = EDGES[(rng.next() % 16) as usize];
         }
         let g = check(&code, &st, undef);
