@@ -125,3 +125,34 @@ fn lea_with_16_bit_addressing_against_host32() {
     let st = State::new(rng.regs(), 0);
     check32(&[0x67, 0x8d, 0x06, 0xfe, 0xff], &st, 0);
 }
+
+/// The BCD adjustments read AF and CF from whatever lazy state the previous instruction left:
+/// every arithmetic producer followed by each adjustment, against the 32-bit host.
+#[test]
+fn producer_then_bcd_against_host32() {
+    let producers: [&[u8]; 9] = [
+        &[0x00, 0xc8], // add %cl,%al
+        &[0x10, 0xc8], // adc %cl,%al
+        &[0x28, 0xc8], // sub %cl,%al
+        &[0x18, 0xc8], // sbb %cl,%al
+        &[0x38, 0xc8], // cmp %cl,%al
+        &[0xfe, 0xc0], // inc %al
+        &[0xfe, 0xc8], // dec %al
+        &[0xf6, 0xd8], // neg %al
+        &[0x66, 0x01, 0xc8], // add %cx,%ax
+    ];
+    let consumers: [(&[u8], u32); 4] = [(&[0x27], OF), (&[0x2f], OF), (&[0x37], OF | SF | ZF | PF), (&[0x3f], OF | SF | ZF | PF)];
+    let mut rng = Rng(24);
+    for p in producers {
+        for (c, undef) in consumers {
+            let code = [p, c].concat();
+            for al in 0..256u32 {
+                let cl = [0x01, 0x09, 0x38, 0x99][(al % 4) as usize] ^ (rng.next() & 0x11);
+                let mut st = State::new(rng.regs(), rng.next());
+                st.regs[EAX] = (rng.next() & 0xffff_ff00) | al;
+                st.regs[ECX] = (rng.next() & 0xffff_ff00) | cl;
+                check32(&code, &st, undef);
+            }
+        }
+    }
+}
