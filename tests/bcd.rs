@@ -131,17 +131,18 @@ fn lea_with_16_bit_addressing_against_host32() {
 #[test]
 fn producer_then_bcd_against_host32() {
     let producers: [&[u8]; 9] = [
-        &[0x00, 0xc8], // add %cl,%al
-        &[0x10, 0xc8], // adc %cl,%al
-        &[0x28, 0xc8], // sub %cl,%al
-        &[0x18, 0xc8], // sbb %cl,%al
-        &[0x38, 0xc8], // cmp %cl,%al
-        &[0xfe, 0xc0], // inc %al
-        &[0xfe, 0xc8], // dec %al
-        &[0xf6, 0xd8], // neg %al
+        &[0x00, 0xc8],       // add %cl,%al
+        &[0x10, 0xc8],       // adc %cl,%al
+        &[0x28, 0xc8],       // sub %cl,%al
+        &[0x18, 0xc8],       // sbb %cl,%al
+        &[0x38, 0xc8],       // cmp %cl,%al
+        &[0xfe, 0xc0],       // inc %al
+        &[0xfe, 0xc8],       // dec %al
+        &[0xf6, 0xd8],       // neg %al
         &[0x66, 0x01, 0xc8], // add %cx,%ax
     ];
-    let consumers: [(&[u8], u32); 4] = [(&[0x27], OF), (&[0x2f], OF), (&[0x37], OF | SF | ZF | PF), (&[0x3f], OF | SF | ZF | PF)];
+    let consumers: [(&[u8], u32); 4] =
+        [(&[0x27], OF), (&[0x2f], OF), (&[0x37], OF | SF | ZF | PF), (&[0x3f], OF | SF | ZF | PF)];
     let mut rng = Rng(24);
     for p in producers {
         for (c, undef) in consumers {
