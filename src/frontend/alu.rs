@@ -1,6 +1,8 @@
 //! Data movement and two-operand integer arithmetic: mov/movzx/movsx/lea, add/adc/sub/sbb/cmp,
 //! and/or/xor/test, inc/dec, neg/not, cbw/cwde/cwd/cdq and the nop forms (SDM Vol. 2, the pages
-//! of each mnemonic).
+//! of each mnemonic). The nop forms include the hint space 0f 18..0f 1f (prefetch hints, the
+//! multi-byte `nop`, and `endbr32`, which gcc's `-fcf-protection` puts at every function entry:
+//! a nop on a CPU without CET).
 //!
 //! Flags follow the lazy scheme of `cc.rs`: each instruction records its `CcOp` and operands.
 //! Ordering invariant (see `gen_store_set_cc`): memory stores, which can fault, come before any
@@ -17,7 +19,8 @@ use iced_x86::{Mnemonic, Register};
 /// Translate the instructions of this class; false (nothing emitted) for any other.
 pub fn translate(s: &mut DisasContext) -> bool {
     match s.insn.mnemonic() {
-        Mnemonic::Nop | Mnemonic::Pause => true,
+        Mnemonic::Nop | Mnemonic::Pause | Mnemonic::Reservednop | Mnemonic::Endbr32 => true,
+        Mnemonic::Prefetchnta | Mnemonic::Prefetcht0 | Mnemonic::Prefetcht1 | Mnemonic::Prefetcht2 => true,
         Mnemonic::Mov | Mnemonic::Movzx | Mnemonic::Movsx | Mnemonic::Lea => gen_mov_like(s),
         Mnemonic::Add | Mnemonic::Sub | Mnemonic::Cmp | Mnemonic::And | Mnemonic::Or | Mnemonic::Xor => gen_arith(s),
         Mnemonic::Adc | Mnemonic::Sbb | Mnemonic::Test => gen_arith(s),
