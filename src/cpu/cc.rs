@@ -10,6 +10,13 @@
 //! - `Mul`: dst = low result, src = non-zero iff the result overflowed (CF = OF = 1).
 //! - `Eflags`: src = the arithmetic flags themselves.   `Clr`: ZF and PF set, the rest clear.
 //!
+//!
+//! Users: add/adc/sub/sbb/cmp/neg/xadd/cmpxchg record Add/Adc/Sub/Sbb (neg as `0 - x`); logic ops,
+//! test and bsf/bsr (dst = the source: ZF = source is zero) record Logic; shl/sal/shld record Shl,
+//! shr/sar/shrd record Sar; mul/imul record Mul. rol/ror/rcl/rcr, bt*, cmpxchg8b, lahf/sahf,
+//! clc/stc/cmc and the BCD adjustments compute EFLAGS and record `Eflags`. A shift by CL selects
+//! the new `cc_op` at run time (count 0 keeps the old one), leaving the translator's `Dynamic`.
+//!
 //! Flag definitions: Intel SDM Vol. 1, 3.4.3.1 and the instruction pages of Vol. 2.
 
 use super::state::eflags::{AF, CF, OF, PF, SF, ZF};
