@@ -3,6 +3,7 @@
 
 pub mod cc;
 pub mod excp;
+pub mod far;
 pub mod mem_helper;
 pub mod seg;
 pub mod state;

@@ -27,6 +27,8 @@ macro_rules! helper {
     };
 }
 
+pub mod alu;
+
 /// # Safety
 /// `env` must come from `X86Cpu::env_ptr` (true of every call from generated code).
 unsafe fn cpu<'a>(env: *mut u8) -> &'a mut X86Cpu {
@@ -74,4 +76,15 @@ unsafe extern "C" fn helper_hlt(env: *mut u8, _: u32, _: u32, _: u32, _: u32) ->
     }
     cpu.env.exception_index = EXCP_HLT;
     HELPER_EXIT
+}
+
+pub mod seg;
+pub mod system;
+
+/// A helper's return word for a CPU operation that may fault (the fault is already recorded).
+fn exit_on_fault(r: crate::cpu::mem_helper::MemResult<()>) -> HelperRet {
+    match r {
+        Ok(()) => 0,
+        Err(_) => HELPER_EXIT,
+    }
 }
