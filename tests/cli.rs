@@ -239,3 +239,40 @@ fn modules_and_cmdline_reach_the_guest() {
     let o = run_kernel("mods.bin", &aout(&code, 0), &["-initrd", &list, "-append", "x=1", "-m", "32M"]);
     assert_eq!(o.status.code(), Some((2 << 1) | 1), "stderr: {}", stderr(&o));
 }
+
+/// The strings the guest sees, as QEMU composes them: `"<kernel> <append>"`, and each `-initrd`
+/// entry whole (`,,` being a comma).
+#[test]
+fn multiboot_strings_like_qemu() {
+    let k = scratch("strings.bin", &aout(PRINT_MBI_STRINGS, 0));
+    let (m1, m2) = (scratch("m1.txt", b"one"), scratch("m2.txt", b"two"));
+    let (k, m1, m2) = (k.to_str().unwrap(), m1.to_str().unwrap(), m2.to_str().unwrap());
+    let initrd = format!("{m1} x,,y,{m2}");
+    let args = ["-kernel", k, "-append", "a b  c", "-initrd", &initrd];
+    let o = tcg86(&args);
+    assert_eq!(o.status.code(), Some(5), "stderr: {}", stderr(&o));
+    assert_eq!(stdout(&o), format!("[{k} a b  c]\n[tcg86]\n[{m1} x,y]\n[{m2}]\n"));
+    if let Some(q) = qemu(&args) {
+        assert_eq!(q.status.code(), Some(5));
+        let lines = |s: &str| s.lines().enumerate().filter(|(i, _)| *i != 1).map(|(_, l)| l.to_string()).collect();
+        let (ours, theirs): (Vec<String>, Vec<String>) = (lines(&stdout(&o)), lines(&stdout(&q)));
+        assert_eq!(ours, theirs, "all but the boot loader name match qemu-system-i386");
+    }
+}
+
+/// The demo kernel prints the same line and exits the same way under `qemu-system-i386`.
+#[test]
+fn demo_kernel_like_qemu() {
+    let k = scratch("demo.bin", &tcg86::loader::demo::DEMO_KERNEL);
+    if let Some(q) = qemu(&["-kernel", k.to_str().unwrap()]) {
+        assert_eq!((q.status.code(), stdout(&q)), (Some(0), stdout(&tcg86(&[]))));
+    }
+}
+
+/// Run `qemu-system-i386` with the reference devices (under `timeout`), if it is installed.
+fn qemu(args: &[&str]) -> Option<Output> {
+    let base = ["-nodefaults", "-no-reboot", "-display", "none", "-serial", "stdio"];
+    let dev = ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"];
+    let o = Command::new("timeout").arg("20").arg("qemu-system-i386").args(base).args(dev).args(args).output();
+    o.ok().filter(|o| o.status.code() != Some(127))
+}

@@ -190,6 +190,8 @@ fn placement_errors() {
     assert!(e.to_string().contains("does not fit in guest RAM"));
     let wrap = [Seg { paddr: 0xffff_f000, vaddr: 0xffff_f000, data: &code, memsz: 0x2000 }];
     assert!(matches!(load(&elf(&wrap, 0xffff_f000)), Err(LoadError::OutsideRam { .. })));
+    let huge = [Seg { paddr: 0xffff_f000, vaddr: 0x1000, data: &code, memsz: u32::MAX }];
+    assert!(matches!(load(&elf(&huge, 0xc010_0000)), Err(LoadError::OutsideRam { .. })));
     let low = [Seg { paddr: 0x8000, vaddr: 0x8000, data: &code, memsz: 0x2000 }];
     assert!(matches!(load(&elf(&low, 0x8000)), Err(LoadError::OverlapsBootArea { .. })));
     let segs = [Seg { paddr: BASE, vaddr: BASE, data: &code, memsz: 0x1000 }];
@@ -245,4 +247,25 @@ fn demo_kernel_prints_and_powers_off() {
     assert_eq!(String::from_utf8_lossy(&out.0.borrow()), DEMO_GREETING);
     assert_eq!(cpu.env.regs[1], 0, "ecx counted down to the units digit");
     assert!(cpu.env.eip > DEMO_ENTRY);
+}
+
+/// Every single-byte corruption of valid images loads or fails with an error, never panics.
+#[test]
+fn corrupted_images_never_panic() {
+    let code = exit_with(0);
+    let images = [
+        two_segment_elf(),
+        aout(&code, 0x100),
+        elf(&[Seg { paddr: BASE, vaddr: 0xc010_0000, data: &code, memsz: 0x10 }], 0xc010_0000),
+    ];
+    let mods = [Module { data: b"mod", cmdline: "m" }];
+    for image in &images {
+        for at in 0..image.len() {
+            for v in [0x00, 0x01, 0x7f, 0x80, 0xff] {
+                let mut bad = image.clone();
+                bad[at] = v;
+                let _ = load_multiboot(&mut PhysMem::new(2 << 20), &params(&bad, &mods));
+            }
+        }
+    }
 }

@@ -76,3 +76,38 @@ pub fn put_u32(f: &mut [u8], at: usize, v: u32) {
 pub fn put_u16(f: &mut [u8], at: usize, v: u16) {
     f[at..at + 2].copy_from_slice(&v.to_le_bytes());
 }
+
+/// Prints `[cmdline]`, `[boot loader name]`, `[module 0 string]`, `[module 1 string]` (one per line)
+/// from the multiboot information over COM1, then exits with status `(mods_count << 1) | 1`.
+/// Needs two modules. Position-independent; stack at 0x90000.
+#[rustfmt::skip]
+pub const PRINT_MBI_STRINGS: &[u8] = &[
+    0xbc, 0x00, 0x00, 0x09, 0x00,     // mov $0x90000,%esp
+    0x89, 0xdd,                       // mov %ebx,%ebp            ebp = mbi
+    0x8b, 0x75, 0x10,                 // mov 0x10(%ebp),%esi      cmdline
+    0xe8, 0x20, 0x00, 0x00, 0x00,     // call puts
+    0x8b, 0x75, 0x40,                 // mov 0x40(%ebp),%esi      boot_loader_name
+    0xe8, 0x18, 0x00, 0x00, 0x00,     // call puts
+    0x8b, 0x7d, 0x18,                 // mov 0x18(%ebp),%edi      mods_addr
+    0x8b, 0x77, 0x08,                 // mov 0x8(%edi),%esi       mods[0].string
+    0xe8, 0x0d, 0x00, 0x00, 0x00,     // call puts
+    0x8b, 0x77, 0x18,                 // mov 0x18(%edi),%esi      mods[1].string
+    0xe8, 0x05, 0x00, 0x00, 0x00,     // call puts
+    0x8b, 0x45, 0x14,                 // mov 0x14(%ebp),%eax      mods_count
+    0xe6, 0xf4,                       // out %al,$0xf4
+    // puts: "[" string "]\n"
+    0x66, 0xba, 0xf8, 0x03,           // mov $0x3f8,%dx
+    0xb0, 0x5b,                       // mov $0x5b,%al
+    0xee,                             // out %al,(%dx)
+    0x8a, 0x06,                       // 1: mov (%esi),%al
+    0x3c, 0x00,                       // cmp $0x0,%al
+    0x74, 0x04,                       // je 2f
+    0xee,                             // out %al,(%dx)
+    0x46,                             // inc %esi
+    0xeb, 0xf6,                       // jmp 1b
+    0xb0, 0x5d,                       // 2: mov $0x5d,%al
+    0xee,                             // out %al,(%dx)
+    0xb0, 0x0a,                       // mov $0xa,%al
+    0xee,                             // out %al,(%dx)
+    0xc3,                             // ret
+];
