@@ -13,12 +13,10 @@ use tcg86::frontend::helpers::EXIT_HALTED;
 use tcg86::hw::pc::pc_bus;
 use tcg86::hw::{CharSink, NullSink};
 use tcg86::loader::{boot_multiboot, BootParams, Module};
+use tcg86::sys::host::alloc_code_region;
 
 /// Boot and run; `Ok` is the exit status, `Err` the message for an emulator error.
 pub fn run(cfg: &Config) -> Result<i32, String> {
-    if cfg.backend == Backend::Jit {
-        return Err("-accel tcg,backend=jit: the JIT backend is not available yet (use backend=interp)".into());
-    }
     let images = images::read(cfg)?;
     let bus = pc_bus(open_serial(&cfg.serial)?, Box::new(StdoutSink));
     let mut cpu = Box::new(X86Cpu::new(cfg.ram_size, cfg.tlb_bits, bus));
@@ -28,6 +26,9 @@ pub fn run(cfg: &Config) -> Result<i32, String> {
     let opts = ExecOptions { max_insns: cfg.max_insns, ..ExecOptions::default() };
     let log = Logger { mask: cfg.log_mask, sink: open_log(cfg.log_file.as_deref())? };
     let mut machine = Machine::new(cpu, opts, log);
+    if cfg.backend == Backend::Jit {
+        enable_jit(&mut machine, cfg.tb_size_mib.unwrap_or(DEFAULT_TB_SIZE_MIB))?;
+    }
     let reason = machine.cpu_exec();
     let status = report(reason, &machine);
     if cfg.stats {
@@ -36,6 +37,19 @@ pub fn run(cfg: &Config) -> Result<i32, String> {
     // Dropping the machine flushes the file sinks.
     drop(machine);
     Ok(status)
+}
+
+/// Code buffer size for the JIT when `--tb-size` is not given.
+pub const DEFAULT_TB_SIZE_MIB: u32 = 64;
+
+/// Map the code buffer and hand it to the machine's JIT.
+fn enable_jit(machine: &mut Machine, mib: u32) -> Result<(), String> {
+    let len = (mib as usize) << 20;
+    let region = alloc_code_region(len).ok_or(format!("could not map {mib} MiB of executable memory for the JIT"))?;
+    // SAFETY: a fresh mapping that only this machine uses; it is never unmapped, so it outlives
+    // the machine.
+    let ok = unsafe { machine.enable_jit(region) };
+    ok.then_some(()).ok_or(format!("the JIT code buffer ({mib} MiB) is too small"))
 }
 
 fn open_serial(serial: &Serial) -> Result<Box<dyn CharSink>, String> {

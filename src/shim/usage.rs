@@ -17,8 +17,8 @@ Options (QEMU's):
                           where COM1 (16550A at 0x3f8) output goes (default stdio)
   -d ITEM[,ITEM...]       log items; -d help lists them
   -D LOGFILE              write the log to LOGFILE (default stderr)
-  -accel tcg[,backend=interp][,tb-size=MIB]
-                          the translation backend (interp)
+  -accel tcg[,backend=interp|jit][,tb-size=MIB]
+                          the backend: interpreter (default) or x86-64 JIT
   -display none           accepted: there is no display
   -nographic              accepted: the serial port is on stdio already
   -no-reboot              accepted: a triple fault always stops the machine
@@ -27,7 +27,7 @@ Options (QEMU's):
 tcg86 options:
   --stats                 print execution and TLB statistics to stderr at exit
   --max-insns N           stop after N guest instructions
-  --tb-size MIB           translation buffer size (for the JIT backend)
+  --tb-size MIB           JIT code buffer size (default 64 MiB)
   --tlb-bits N            log2 of TLB entries per MMU mode (4..16, default 8)
 
 Devices: COM1 UART at 0x3f8, debugcon at 0xe9 (to stdout), isa-debug-exit at 0xf4 (4 ports),
