@@ -21,6 +21,8 @@ const MODES: &[Mode] = &[
     Mode { name: "default", args: &[] },
     Mode { name: "interp", args: &["-accel", "tcg,backend=interp"] },
     Mode { name: "nochain", args: &["-d", "nochain"] },
+    Mode { name: "jit", args: &["-accel", "tcg,backend=jit"] },
+    Mode { name: "jit-nochain", args: &["-accel", "tcg,backend=jit", "-d", "nochain"] },
 ];
 
 /// Seconds before a run is killed (`timeout` exits 124 then).
