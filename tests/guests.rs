@@ -1,10 +1,9 @@
 //! The guest-kernel suite: every kernel built from `tests/guests/` runs under `qemu-system-i386`
 //! (the reference) and under tcg86 in each execution mode of [`MODES`]; the UART transcript (stdout)
-//! and the exit status must be identical. QEMU's output is computed once per kernel per run and never
-//! stored, so the reference is always the real thing. A missing `qemu-system-i386` is a failure, not
+//! and the exit status must be identical. QEMU runs once per kernel per test run and its output is
+//! never stored, so the reference is always the real thing. A missing `qemu-system-i386` is a failure, not
 //! a skip: the comparison is the point of this suite.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -30,7 +29,6 @@ const QEMU_TIMEOUT: &str = "20";
 const TCG86_TIMEOUT: &str = "120";
 
 /// What one run of a kernel produced.
-#[derive(Clone)]
 struct Run {
     stdout: String,
     status: Option<i32>,
@@ -153,30 +151,36 @@ fn check_reference(name: &str, r: &Run) -> Option<String> {
     (r.status != Some(1)).then(|| format!("{name}: fails under qemu-system-i386 itself (status {:?})", r.status))
 }
 
+/// Runs one kernel under QEMU once, then under every mode; returns the summary line and failures.
+fn check_kernel(kernel: &Path) -> (String, Vec<String>) {
+    let name = kernel_name(kernel);
+    let want = run_qemu(kernel);
+    let mut failures: Vec<String> = check_reference(&name, &want).into_iter().collect();
+    let mut line =
+        format!("{name:<12} qemu: status {:?}, {} bytes, {:.2}s |", want.status, want.stdout.len(), want.secs);
+    for mode in MODES {
+        let got = run_tcg86(kernel, mode);
+        let ok = got.stdout == want.stdout && got.status == want.status;
+        let verdict = if ok { "ok" } else { "MISMATCH" };
+        let _ = write!(line, " {}: {verdict} {:.2}s", mode.name, got.secs);
+        if !ok {
+            failures.push(describe_mismatch(&name, mode, &want, &got));
+        }
+    }
+    (line, failures)
+}
+
 #[test]
 fn guest_kernels_match_qemu() {
     require_qemu();
     build_kernels();
-    let mut reference: BTreeMap<String, Run> = BTreeMap::new();
     let (mut summary, mut failures) = (String::new(), Vec::new());
     for kernel in kernels() {
-        let name = kernel_name(&kernel);
-        let want = reference.entry(name.clone()).or_insert_with(|| run_qemu(&kernel)).clone();
-        failures.extend(check_reference(&name, &want));
-        let mut line =
-            format!("{name:<12} qemu: status {:?}, {} bytes, {:.2}s |", want.status, want.stdout.len(), want.secs);
-        for mode in MODES {
-            let got = run_tcg86(&kernel, mode);
-            let ok = got.stdout == want.stdout && got.status == want.status;
-            let verdict = if ok { "ok" } else { "MISMATCH" };
-            let _ = write!(line, " {}: {verdict} {:.2}s", mode.name, got.secs);
-            if !ok {
-                failures.push(describe_mismatch(&name, mode, &want, &got));
-            }
-        }
+        let (line, bad) = check_kernel(&kernel);
         eprintln!("{line}");
         summary.push_str(&line);
         summary.push('\n');
+        failures.extend(bad);
     }
     assert!(failures.is_empty(), "guest kernels differ from qemu-system-i386:\n{summary}\n{}", failures.join("\n"));
 }
