@@ -2,8 +2,8 @@
 //! every pairing of producer and consumer, including shifts by CL that may leave `cc_op` dynamic.
 //! A sequence is dropped when an instruction reads a flag that an earlier one left undefined.
 
-mod common;
-use common::*;
+mod hostcmp;
+use hostcmp::*;
 
 /// One instruction of the pool: its bytes, the flags it reads, the flags it leaves undefined,
 /// and whether its other flag writes are conditional (shifts by CL: a zero count keeps all flags).
