@@ -120,6 +120,9 @@ pub const EXCP_INTERRUPT: i32 = 0x10000;
 pub const EXCP_HLT: i32 = 0x10001;
 /// The machine asked to stop (isa-debug-exit, shutdown); see `X86Cpu::exit_request`.
 pub const EXCP_EXIT: i32 = 0x10002;
+/// A store from generated code would overwrite translated code: the instruction is rolled back
+/// to its start (like an exception), the TBs are invalidated and it runs again on its own.
+pub const EXCP_SMC: i32 = 0x10003;
 
 /// The guest CPU state: `env`.
 #[repr(C)]

@@ -7,10 +7,12 @@
 use super::jmp_cache::TbJmpCache;
 use super::state::{CpuState, EXCP_EXIT};
 use crate::hw::Bus;
+use crate::softmmu::code_pages::CodePages;
 use crate::softmmu::tlb::{NB_MMU_MODES, PAGE_BITS};
 use crate::softmmu::{PhysMem, Tlb};
 use crate::tcg::ir::{HelperRet, HELPER_EXIT};
 use crate::tcg::x64::JitLayout;
+use alloc::vec::Vec;
 use core::mem::offset_of;
 
 #[repr(C)]
@@ -37,6 +39,13 @@ pub struct X86Cpu {
     pub tb_jmp_cache: TbJmpCache,
     /// False with `-d nochain`: generated code never jumps to another TB directly.
     pub chaining: bool,
+    /// Physical pages holding translated code, and which TB covers which bytes.
+    pub code_pages: CodePages,
+    /// With `EXCP_SMC`: the physical bytes a store from generated code was about to overwrite.
+    pub smc_store: Option<(u32, u32)>,
+    /// Code bytes overwritten by stores outside generated code (helpers, interrupt delivery);
+    /// the exec loop invalidates the TBs on them when it next gets control.
+    pub smc_pending: Vec<(u32, u32)>,
 }
 
 const _: () = assert!(core::mem::offset_of!(X86Cpu, env) == 0);
@@ -59,6 +68,9 @@ impl X86Cpu {
             current_tb: 0,
             tb_jmp_cache: TbJmpCache::new(),
             chaining: true,
+            code_pages: CodePages::new(),
+            smc_store: None,
+            smc_pending: Vec::new(),
         }
     }
 

@@ -9,9 +9,11 @@
 use super::log::{LogMask, Logger};
 use super::tb::{TbCache, TbId, TbKey, TranslationBlock};
 use crate::cpu::jmp_cache::JmpCacheEntry;
-use crate::cpu::state::{hflags, EXCP_EXIT, EXCP_HLT, EXCP_NONE, R_CS};
+use crate::cpu::state::{hflags, EXCP_EXIT, EXCP_HLT, EXCP_NONE, EXCP_SMC, R_CS};
 use crate::cpu::{CcOp, X86Cpu};
 use crate::frontend::{self, TranslateOptions};
+use crate::softmmu::tlb::{PAGE_MASK, PAGE_SIZE};
+use crate::softmmu::PhysAddr;
 use crate::tcg::interp::{self, InterpCode};
 use crate::tcg::ir::{HelperRet, HELPER_EXIT};
 use crate::tcg::print::dump_ops;
@@ -85,6 +87,8 @@ pub struct Machine {
     /// The JIT backend, when enabled (else TBs run in the interpreter).
     pub jit: Option<JitCache>,
     layout: JitLayout,
+    /// Run the next instruction on its own (after a self-modifying store was rolled back).
+    single_insn: bool,
 }
 
 /// How one trip into generated code ended, for the loop: the TB to chain from, if any.
@@ -94,7 +98,8 @@ impl Machine {
     pub fn new(cpu: Box<X86Cpu>, opts: ExecOptions, log: Logger) -> Machine {
         let rt = runtime();
         let layout = cpu.jit_layout();
-        let mut m = Machine { cpu, tbs: TbCache::new(), opts, log, stats: ExecStats::default(), rt, jit: None, layout };
+        let stats = ExecStats::default();
+        let mut m = Machine { cpu, tbs: TbCache::new(), opts, log, stats, rt, jit: None, layout, single_insn: false };
         m.cpu.chaining = !m.log.enabled(LogMask::NOCHAIN);
         m
     }
@@ -202,12 +207,39 @@ impl Machine {
             jmp_sites: compiled.map_or([None; 2], |c| c.jmp_sites),
             jmp_dest: [None; 2],
             incoming: Vec::new(),
+            phys_ranges: self.phys_ranges(pc, key.phys_pc, t.size),
             valid: true,
             exec_count: 0,
         };
         let id = self.tbs.insert(tb);
         self.jmp_cache_set(id);
+        self.tb_link_pages(id);
         id
+    }
+
+    /// The physical bytes of a TB at virtual `pc`, split at the page boundary.
+    fn phys_ranges(&mut self, pc: u32, phys_pc: u32, size: u32) -> [(u32, u32); 2] {
+        let first = size.min(PAGE_SIZE - (phys_pc & !PAGE_MASK));
+        let rest = size - first;
+        let second = match rest {
+            0 => (0, 0),
+            _ => (self.cpu.code_phys(pc.wrapping_add(first)).map_or(0, |p| p.0), rest),
+        };
+        [(phys_pc, first), second]
+    }
+
+    /// Register a new TB's bytes and write-protect pages that now hold code (QEMU's `tb_link_page`).
+    fn tb_link_pages(&mut self, id: TbId) {
+        for (start, len) in self.tbs.get(id).phys_ranges {
+            if len == 0 {
+                continue;
+            }
+            for page in self.cpu.code_pages.add(id.0, start, len) {
+                if let Some(host) = self.cpu.mem.ram_page_ptr(PhysAddr(page), PAGE_SIZE) {
+                    self.cpu.tlb.protect_code(host as usize);
+                }
+            }
+        }
     }
 
     /// Run until the machine stops.
@@ -222,6 +254,12 @@ impl Machine {
                 Some(limit) => (limit - self.stats.insns).min(i32::MAX as u64) as i32,
                 None => i32::MAX,
             };
+            if self.single_insn {
+                self.single_insn = false;
+                last = None;
+                self.exec_single_insn();
+                continue;
+            }
             let Ok((pc, key)) = self.current_key() else {
                 last = None;
                 continue;
@@ -235,6 +273,49 @@ impl Machine {
                 self.tb_add_jump(from, n, id);
             }
             last = self.tb_exec(id, remaining);
+            if !self.cpu.smc_pending.is_empty() {
+                self.invalidate_pending();
+                last = None;
+            }
+        }
+    }
+
+    /// A store from generated code hit translated code: invalidate what it overlaps, then run the
+    /// storing instruction again, alone and uncached, so it may even rewrite its own TB.
+    fn smc_restart(&mut self) {
+        if let Some((pa, len)) = self.cpu.smc_store.take() {
+            self.tb_invalidate_phys_range(pa, len);
+        }
+        self.single_insn = true;
+    }
+
+    /// Invalidate the TBs on code bytes that helpers or interrupt delivery overwrote.
+    fn invalidate_pending(&mut self) {
+        for (pa, len) in core::mem::take(&mut self.cpu.smc_pending) {
+            self.tb_invalidate_phys_range(pa, len);
+        }
+    }
+
+    /// Translate and interpret one instruction without caching it (QEMU's `CF_COUNT 1` TB).
+    fn exec_single_insn(&mut self) {
+        let opts = TranslateOptions { max_insns: 1, want_in_asm: false };
+        let (eip, flags) = (self.cpu.env.eip, self.cpu.env.hflags & hflags::TB_MASK);
+        let mut t = frontend::translate(&mut self.cpu, eip, flags, opts);
+        optimize(&mut t.ir);
+        let code = InterpCode::new(&t.ir);
+        let env = self.cpu.env_ptr();
+        // SAFETY: as for any TB run by the interpreter.
+        let exit = unsafe { interp::exec(&code, env, &self.rt) };
+        self.stats.insns += 1;
+        if let TbExit::Raised { pc, cc_op } = exit {
+            let idx = self.cpu.env.exception_index;
+            if (0..256).contains(&idx) || idx == EXCP_SMC {
+                self.stats.insns -= 1;
+                self.cpu.env.eip = pc;
+                if cc_op != CcOp::Dynamic as u32 {
+                    self.cpu.env.cc_op = cc_op;
+                }
+            }
         }
     }
 
@@ -307,7 +388,8 @@ impl Machine {
     /// instruction's start (QEMU's `cpu_restore_state`).
     fn restore_state(&mut self, id: TbId, pc: u32, cc_op: u32) {
         let tb = self.tbs.get(id);
-        let is_exception = (0..256).contains(&self.cpu.env.exception_index);
+        let idx = self.cpu.env.exception_index;
+        let is_exception = (0..256).contains(&idx) || idx == EXCP_SMC;
         // An exit request (debug-exit, hlt) leaves after its instruction completed.
         let done = tb.insns.iter().take_while(|i| i.0 != pc).count() as i32 + i32::from(!is_exception);
         self.cpu.icount_budget += tb.icount as i32 - done;
@@ -330,6 +412,10 @@ impl Machine {
         self.cpu.env.exception_index = EXCP_NONE;
         match idx {
             EXCP_EXIT => Some(ExitReason::Status(self.cpu.exit_status.unwrap_or(0))),
+            EXCP_SMC => {
+                self.smc_restart();
+                None
+            }
             // No interrupt controller yet: a halted CPU with IF set could only be woken by one.
             EXCP_HLT => Some(ExitReason::Status(crate::frontend::helpers::EXIT_HALTED)),
             v if (0..256).contains(&v) => self.deliver(v as u8),

@@ -38,6 +38,9 @@ pub struct TranslationBlock {
     pub jmp_dest: [Option<TbId>; 2],
     /// TBs whose `goto_tb` slot jumps here (QEMU's `jmp_list_head`).
     pub incoming: Vec<(TbId, usize)>,
+    /// The guest physical bytes the TB was translated from: (start, length) on its first page and,
+    /// when its last instruction runs over, on the next one.
+    pub phys_ranges: [(u32, u32); 2],
     /// False once invalidated.
     pub valid: bool,
     /// Times entered from the loop.

@@ -47,6 +47,9 @@ impl Machine {
         }
         self.tbs.unhash(id);
         let pc = self.tbs.get(id).pc;
+        for (start, len) in self.tbs.get(id).phys_ranges {
+            self.cpu.code_pages.remove(id.0, start, len);
+        }
         self.cpu.tb_jmp_cache.remove(pc, id.0);
         for (from, n) in core::mem::take(&mut self.tbs.get_mut(id).incoming) {
             self.tb_reset_jump(from, n);
@@ -62,9 +65,17 @@ impl Machine {
         }
     }
 
+    /// Invalidate every TB with bytes in [pa, pa + len) (QEMU's `tb_invalidate_phys_range`).
+    pub fn tb_invalidate_phys_range(&mut self, pa: u32, len: u32) {
+        for tb in self.cpu.code_pages.overlapping(pa, len) {
+            self.tb_invalidate(TbId(tb));
+        }
+    }
+
     /// Drop every TB and all generated code (QEMU's `tb_flush`).
     pub fn tb_flush(&mut self) {
         self.tbs.flush();
+        self.cpu.code_pages.clear();
         self.cpu.tb_jmp_cache.clear();
         if let Some(jit) = self.jit.as_mut() {
             jit.flush();

@@ -104,6 +104,8 @@ pub fn compile(
         l.lower_op(op);
         l.free_dead(op);
     }
+    // A TB may end in a helper that always leaves (raise_exception); never run off its end.
+    l.exit_with(0);
     l.emit_out_of_line();
     let insn_offsets = core::mem::take(&mut l.insn_offsets);
     let jmp_offsets = l.jmp_offsets;
