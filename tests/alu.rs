@@ -277,3 +277,15 @@ fn ir_of_one_add_is_sensible() {
     );
     assert!(!text.contains("call"), "{}", text);
 }
+
+#[test]
+fn xlat_reads_the_table_at_ebx_plus_al_like_the_host() {
+    for al in [0u32, 1, 0x7f, 0x80, 0xff] {
+        let mut regs = [0x1111_1111u32; 8];
+        regs[hostcmp::EBX] = hostcmp::DATA;
+        regs[hostcmp::EAX] = 0xabcd_ee00 | al;
+        regs[hostcmp::ESP] = 0;
+        let out = hostcmp::check(&[0xd7], &hostcmp::State::new(regs, 0), 0);
+        assert_eq!(out.regs[hostcmp::EAX] & 0xffff_ff00, 0xabcd_ee00, "only AL changes");
+    }
+}

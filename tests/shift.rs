@@ -52,20 +52,18 @@ fn group2_all_counts() {
         for &c in &COUNTS {
             for (code, bits) in forms(k, c as u8) {
                 for &a in &EDGES {
-                    for &f in &FLAG_SETS {
-                        let mut st = State::new(rng.regs(), f);
-                        st.regs[EAX] = a;
-                        st.regs[EDX] = a.rotate_left(13);
-                        st.regs[ECX] = (rng.next() & !0xff) | c;
-                        st.mem[0x40..0x44].copy_from_slice(&a.to_le_bytes());
-                        check(&code, &st, undef(k, bits, c & 31));
-                        n += 1;
-                    }
+                    let mut st = State::new(rng.regs(), rng.next());
+                    st.regs[EAX] = a;
+                    st.regs[EDX] = a.rotate_left(13);
+                    st.regs[ECX] = (rng.next() & !0xff) | c;
+                    st.mem[0x40..0x44].copy_from_slice(&a.to_le_bytes());
+                    check(&code, &st, undef(k, bits, c & 31));
+                    n += 1;
                 }
             }
         }
     }
-    assert!(n > 20000, "{}", n);
+    assert!(n > 10000, "{}", n);
 }
 
 /// A shift by CL then a flag reader in the same TB: a zero count must keep the previous flags,
@@ -112,7 +110,7 @@ fn shld_shrd() {
                 continue; // undefined result (SDM "SHLD")
             }
             for &a in &EDGES {
-                for &b in &EDGES {
+                for &b in &EDGES[6..] {
                     let mut st = State::new(rng.regs(), rng.next());
                     st.regs[EAX] = a;
                     st.regs[EDX] = b;

@@ -397,9 +397,11 @@ impl Machine {
         let env = &mut self.cpu.env;
         if is_exception {
             env.eip = pc;
-            if cc_op != CcOp::Dynamic as u32 {
-                env.cc_op = cc_op;
-            }
+        }
+        // The instructions that request an exit (out, hlt) leave the flags as they found them, so
+        // the cc_op of their start is right after them too; for exceptions it is the one to restore.
+        if cc_op != CcOp::Dynamic as u32 {
+            env.cc_op = cc_op;
         }
     }
 

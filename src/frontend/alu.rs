@@ -27,8 +27,18 @@ pub fn translate(s: &mut DisasContext) -> bool {
         Mnemonic::Inc | Mnemonic::Dec => gen_inc_dec(s),
         Mnemonic::Neg | Mnemonic::Not => gen_neg_not(s),
         Mnemonic::Cbw | Mnemonic::Cwde | Mnemonic::Cwd | Mnemonic::Cdq => gen_sign_extend_acc(s),
+        Mnemonic::Xlatb => gen_xlat(s),
         _ => false,
     }
+}
+
+/// xlat: AL = byte at seg:[EBX + zero-extended AL] (the decoder gives it as a memory operand with
+/// index AL; SDM Vol. 2B, XLAT).
+fn gen_xlat(s: &mut DisasContext) -> bool {
+    let addr = s.gen_mem_addr();
+    let v = s.gen_ld_mem(addr, 0);
+    s.gen_write_reg(iced_x86::Register::AL, v);
+    true
 }
 
 /// Write `r` to `dst` and record the flags `op(r, src, src2)` in the order of the module invariant.

@@ -5,7 +5,8 @@
 //! prefixes behave as in 32-bit mode. Memory operands address a 256-byte window mapped at the
 //! same address (`DATA`) in the guest and in the host process, so register values that point into
 //! it mean the same thing on both sides. Instructions that are invalid or different in 64-bit
-//! mode (inc/dec 40+r, BCD, 0x67-prefixed addressing) are only run on the guest side.
+//! mode (inc/dec 40+r, BCD, 0x67-prefixed addressing) run natively in 32-bit compatibility mode
+//! (`run_host32`). On the guest side, `check` runs both the interpreter and the JIT.
 #![allow(dead_code)]
 
 use tcg86::cpu::X86Cpu;
@@ -74,9 +75,25 @@ pub fn run_cpu(cpu: Box<X86Cpu>) -> (ExitReason, Box<X86Cpu>) {
 /// Run a machine with TBs of at most `tb_max_insns` instructions (1: lazy flags cross every
 /// instruction through the `cc_op` globals).
 pub fn run_cpu_tb(cpu: Box<X86Cpu>, tb_max_insns: u32) -> (ExitReason, Box<X86Cpu>) {
+    run_cpu_backend(cpu, tb_max_insns, false)
+}
+
+thread_local! {
+    /// One JIT code region per test thread, reused by its machines one after the other.
+    static JIT_REGION: tcg86::tcg::x64::CodeRegion =
+        tcg86::sys::host::alloc_code_region(1 << 20).expect("mmap JIT region");
+}
+
+/// Run a machine in the interpreter or (`jit`) the x86-64 JIT.
+pub fn run_cpu_backend(cpu: Box<X86Cpu>, tb_max_insns: u32, jit: bool) -> (ExitReason, Box<X86Cpu>) {
     let log = Logger { mask: Default::default(), sink: Box::new(NoLog) };
     let opts = ExecOptions { max_insns: Some(10_000), tb_max_insns };
     let mut m = Machine::new(cpu, opts, log);
+    if jit {
+        let region = JIT_REGION.with(|r| *r);
+        // SAFETY: the region belongs to this thread and the machine that used it before is gone.
+        assert!(unsafe { m.enable_jit(region) });
+    }
     let r = m.cpu_exec();
     (r, m.cpu)
 }
@@ -88,7 +105,16 @@ pub fn run_guest(code: &[u8], st: &State) -> State {
 
 /// `run_guest` with TBs of at most `tb_max_insns` instructions.
 pub fn run_guest_tb(code: &[u8], st: &State, tb_max_insns: u32) -> State {
-    let (r, cpu) = run_cpu_tb(guest_cpu(code, st), tb_max_insns);
+    run_guest_backend(code, st, tb_max_insns, false)
+}
+
+/// `run_guest` in the JIT.
+pub fn run_guest_jit(code: &[u8], st: &State) -> State {
+    run_guest_backend(code, st, ExecOptions::default().tb_max_insns, true)
+}
+
+fn run_guest_backend(code: &[u8], st: &State, tb_max_insns: u32, jit: bool) -> State {
+    let (r, cpu) = run_cpu_backend(guest_cpu(code, st), tb_max_insns, jit);
     assert_eq!(r, ExitReason::Status(HALTED), "guest did not reach its hlt: code {:02x?}", code);
     let mut regs = cpu.env.regs;
     regs[ESP] = st.regs[ESP];
@@ -319,10 +345,19 @@ mod host {
 
 pub use host::{run_host, run_host32};
 
+/// Run `code` in the interpreter and in the JIT: the two must agree exactly (undefined flags
+/// included); returns the state.
+pub fn run_guest_both(code: &[u8], st: &State) -> State {
+    let g = run_guest(code, st);
+    let j = run_guest_jit(code, st);
+    assert_eq!(g, j, "interpreter vs JIT for {:02x?} from {:x?} flags {:#x}", code, st.regs, st.flags);
+    g
+}
+
 /// Run `code` on tcg86 and on the host from `st`; they must agree on registers, memory and the
 /// flags outside `undef`. Returns the guest state.
 pub fn check(code: &[u8], st: &State, undef: u32) -> State {
-    let g = run_guest(code, st);
+    let g = run_guest_both(code, st);
     let h = run_host(code, st);
     let m = ARITH & !undef;
     let same = g.regs == h.regs && g.mem == h.mem && (g.flags & m) == (h.flags & m);
@@ -348,7 +383,7 @@ pub fn check(code: &[u8], st: &State, undef: u32) -> State {
 
 /// `check` against the host running in 32-bit compatibility mode.
 pub fn check32(code: &[u8], st: &State, undef: u32) -> State {
-    let g = run_guest(code, st);
+    let g = run_guest_both(code, st);
     let h = run_host32(code, st);
     let m = ARITH & !undef;
     assert!(

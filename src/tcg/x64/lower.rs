@@ -57,6 +57,7 @@ struct Lower<'a, 'c> {
     epilogue: usize,
     tb: TbInfo,
     jmp_offsets: [Option<usize>; 2],
+    budget_stop: Option<DynLabel>,
 }
 
 /// The result of lowering one TB.
@@ -97,6 +98,7 @@ pub fn compile(
         epilogue,
         tb,
         jmp_offsets: [None; 2],
+        budget_stop: None,
     };
     l.tb_entry();
     for (i, op) in ctx.ops.iter().enumerate() {
@@ -234,17 +236,20 @@ impl Lower<'_, '_> {
     fn tb_entry(&mut self) {
         let lay = self.layout;
         let stop = self.e.buf.new_label();
-        let go = self.e.buf.new_label();
         self.e.sub_mem32_imm(ENV_REG, lay.budget_off, self.tb.icount as i32);
         self.e.jcc(0x8, stop);
         self.e.store_imm32(ENV_REG, lay.current_tb_off, self.tb.id);
         self.load_pinned();
-        self.e.jmp(go);
+        self.budget_stop = Some(stop);
+    }
+
+    /// The out-of-line half of `tb_entry`: give the budget back and leave without running.
+    fn emit_budget_stop(&mut self) {
+        let Some(stop) = self.budget_stop.take() else { return };
         self.e.bind(stop);
-        self.e.add_mem32_imm(ENV_REG, lay.budget_off, self.tb.icount as i32);
+        self.e.add_mem32_imm(ENV_REG, self.layout.budget_off, self.tb.icount as i32);
         self.e.mov_ri64(RAX, ret_word(self.tb.id, EXIT_REQUESTED as u64));
         self.e.jmp_abs(self.epilogue);
-        self.e.bind(go);
     }
 
     fn exit_with(&mut self, value: u32) {
@@ -275,6 +280,7 @@ impl Lower<'_, '_> {
     }
 
     fn emit_out_of_line(&mut self) {
+        self.emit_budget_stop();
         for sp in core::mem::take(&mut self.slow) {
             self.emit_slow_path(sp);
         }
@@ -301,16 +307,7 @@ impl Lower<'_, '_> {
             Opcode::ExitTb => self.exit_with(op.konst(0)),
             Opcode::LookupTbPtr => self.lookup_tb_ptr(op),
             Opcode::GotoPtr => self.goto_ptr(op),
-            Opcode::Mov => {
-                let v = self.val(op.input(0));
-                match self.out_reg(op.out(0)) {
-                    Some(d) => self.load(d, v),
-                    None => {
-                        let r = self.in_reg(op.input(0), RAX);
-                        self.put(op.out(0), r);
-                    }
-                }
-            }
+            Opcode::Mov => self.lower_mov(op),
             Opcode::Ld8u | Opcode::Ld8s | Opcode::Ld16u | Opcode::Ld16s | Opcode::Ld => self.lower_ld_env(op),
             Opcode::St8 | Opcode::St16 | Opcode::St => self.lower_st_env(op),
             Opcode::Add => self.lower_alu(op, AluOp::Add, true),
@@ -326,6 +323,20 @@ impl Lower<'_, '_> {
             Opcode::QemuLd | Opcode::QemuSt => self.lower_qemu_ldst(op),
             Opcode::Call => self.lower_call(op),
             _ => self.lower_misc(op),
+        }
+    }
+
+    fn lower_mov(&mut self, op: &Op) {
+        let v = self.val(op.input(0));
+        if let Some(d) = self.out_reg(op.out(0)) {
+            return self.load(d, v);
+        }
+        match (v, self.val(op.out(0))) {
+            (Val::Imm(i), Val::Mem(b, d)) => self.e.store_imm32(b, d, i),
+            _ => {
+                let r = self.in_reg(op.input(0), RAX);
+                self.put(op.out(0), r);
+            }
         }
     }
 
