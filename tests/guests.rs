@@ -20,9 +20,10 @@ struct Mode {
 const MODES: &[Mode] = &[
     Mode { name: "default", args: &[] },
     Mode { name: "interp", args: &["-accel", "tcg,backend=interp"] },
-    Mode { name: "nochain", args: &["-d", "nochain"] },
     Mode { name: "jit", args: &["-accel", "tcg,backend=jit"] },
     Mode { name: "jit-nochain", args: &["-accel", "tcg,backend=jit", "-d", "nochain"] },
+    // A 64 KiB code buffer: the JIT flushes every TB many times over and must carry on.
+    Mode { name: "jit-tiny-tb", args: &["-accel", "tcg,backend=jit", "--tb-size", "64K"] },
 ];
 
 /// Seconds before a run is killed (`timeout` exits 124 then).

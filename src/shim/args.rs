@@ -2,6 +2,7 @@
 //! tcg86-only ones, parsed into a [`Config`] with plain std. Every mistake is a [`UsageError`]
 //! whose message names the flag; the caller prints it after `tcg86: ` and exits with status 2.
 
+use std::ops::RangeInclusive;
 use tcg86::exec::log::{LogMask, LOG_ITEMS};
 use tcg86::softmmu::tlb::DEFAULT_TLB_BITS;
 
@@ -34,7 +35,7 @@ pub struct Config {
     pub no_reboot: bool,
     pub stats: bool,
     pub max_insns: Option<u64>,
-    pub tb_size_mib: Option<u32>,
+    pub tb_size: Option<usize>,
     pub tlb_bits: u32,
 }
 
@@ -52,11 +53,11 @@ impl Default for Config {
             serial: Serial::Stdio,
             log_mask: LogMask::empty(),
             log_file: None,
-            backend: Backend::Interp,
+            backend: Backend::Jit,
             no_reboot: false,
             stats: false,
             max_insns: None,
-            tb_size_mib: None,
+            tb_size: None,
             tlb_bits: DEFAULT_TLB_BITS,
         }
     }
@@ -106,7 +107,7 @@ pub fn parse(args: &[String]) -> Result<Action, UsageError> {
             "no-reboot" => cfg.no_reboot = true,
             "stats" => cfg.stats = true,
             "max-insns" => cfg.max_insns = Some(parse_number("--max-insns", &value()?, 1, u64::MAX)?),
-            "tb-size" => cfg.tb_size_mib = Some(parse_number("--tb-size", &value()?, 1, 2048)? as u32),
+            "tb-size" => cfg.tb_size = Some(parse_tb_size("--tb-size", &value()?)?),
             "tlb-bits" => cfg.tlb_bits = parse_number("--tlb-bits", &value()?, 4, 16)? as u32,
             _ => return err(format!("unknown option '{arg}' (see --help)")),
         }
@@ -136,10 +137,28 @@ fn parse_number(flag: &str, s: &str, min: u64, max: u64) -> Result<u64, UsageErr
 
 /// `-m [size=]N[B|K|M|G|T]`: MiB without a suffix (QEMU's `qemu_strtosz_MiB`); rounded up to a page.
 pub fn parse_ram_size(s: &str) -> Result<usize, UsageError> {
-    let bad = || UsageError(format!("-m: invalid RAM size '{s}' (e.g. 128, 128M, 1G)"));
     let text = s.strip_prefix("size=").unwrap_or(s);
-    let digits_end = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (num, suffix) = text.split_at(digits_end);
+    let bytes = parse_size("-m", "RAM size", text, MIN_RAM..=MAX_RAM, "2M..3G")?;
+    Ok(bytes.div_ceil(4096) as usize * 4096)
+}
+
+/// JIT code buffer size: MiB without a suffix, as QEMU's `tb-size`; K/M/G suffixes for other
+/// units (a small buffer is how the tests force code-buffer flushes).
+pub fn parse_tb_size(flag: &str, s: &str) -> Result<usize, UsageError> {
+    Ok(parse_size(flag, "code buffer size", s, (64 << 10)..=(2 << 30), "64K..2G")? as usize)
+}
+
+/// `N[B|K|M|G|T]` in bytes (MiB without a suffix), within `range`.
+fn parse_size(
+    flag: &str,
+    what: &str,
+    s: &str,
+    range: RangeInclusive<u64>,
+    range_text: &str,
+) -> Result<u64, UsageError> {
+    let bad = || UsageError(format!("{flag}: invalid {what} '{s}' (e.g. 128, 128M, 1G)"));
+    let digits_end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, suffix) = s.split_at(digits_end);
     let n: u64 = num.parse().map_err(|_| bad())?;
     let shift = match suffix.to_ascii_uppercase().as_str() {
         "B" => 0,
@@ -150,10 +169,10 @@ pub fn parse_ram_size(s: &str) -> Result<usize, UsageError> {
         _ => return Err(bad()),
     };
     let bytes = n.checked_mul(1 << shift).ok_or_else(bad)?;
-    if !(MIN_RAM..=MAX_RAM).contains(&bytes) {
-        return err(format!("-m: RAM size '{s}' is outside 2M..3G"));
+    if !range.contains(&bytes) {
+        return err(format!("{flag}: {what} '{s}' is outside {range_text}"));
     }
-    Ok(bytes.div_ceil(4096) as usize * 4096)
+    Ok(bytes)
 }
 
 fn parse_serial(s: &str) -> Result<Serial, UsageError> {
@@ -188,7 +207,7 @@ fn parse_accel(s: &str, cfg: &mut Config) -> Result<(), UsageError> {
         match opt.split_once('=') {
             Some(("backend", "interp")) => cfg.backend = Backend::Interp,
             Some(("backend", "jit")) => cfg.backend = Backend::Jit,
-            Some(("tb-size", v)) => cfg.tb_size_mib = Some(parse_number("-accel tb-size", v, 1, 2048)? as u32),
+            Some(("tb-size", v)) => cfg.tb_size = Some(parse_tb_size("-accel tb-size", v)?),
             _ => return err(format!("-accel: unknown tcg option '{opt}' (backend=interp|jit, tb-size=MIB)")),
         }
     }
@@ -245,7 +264,7 @@ mod tests {
         assert_eq!(cfg.log_mask, LogMask::IN_ASM | LogMask::OP);
         assert!(cfg.stats);
         let cfg = run(&["-accel", "tcg,backend=interp,tb-size=64", "--tlb-bits", "10", "-nographic"]).unwrap();
-        assert_eq!((cfg.backend, cfg.tb_size_mib, cfg.tlb_bits), (Backend::Interp, Some(64), 10));
+        assert_eq!((cfg.backend, cfg.tb_size, cfg.tlb_bits), (Backend::Interp, Some(64 << 20), 10));
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub fn run(cfg: &Config) -> Result<i32, String> {
     let log = Logger { mask: cfg.log_mask, sink: open_log(cfg.log_file.as_deref())? };
     let mut machine = Machine::new(cpu, opts, log);
     if cfg.backend == Backend::Jit {
-        enable_jit(&mut machine, cfg.tb_size_mib.unwrap_or(DEFAULT_TB_SIZE_MIB))?;
+        enable_jit(&mut machine, cfg.tb_size.unwrap_or(DEFAULT_TB_SIZE))?;
     }
     let reason = machine.cpu_exec();
     let status = report(reason, &machine);
@@ -40,16 +40,16 @@ pub fn run(cfg: &Config) -> Result<i32, String> {
 }
 
 /// Code buffer size for the JIT when `--tb-size` is not given.
-pub const DEFAULT_TB_SIZE_MIB: u32 = 64;
+pub const DEFAULT_TB_SIZE: usize = 64 << 20;
 
 /// Map the code buffer and hand it to the machine's JIT.
-fn enable_jit(machine: &mut Machine, mib: u32) -> Result<(), String> {
-    let len = (mib as usize) << 20;
-    let region = alloc_code_region(len).ok_or(format!("could not map {mib} MiB of executable memory for the JIT"))?;
+fn enable_jit(machine: &mut Machine, len: usize) -> Result<(), String> {
+    let kib = len >> 10;
+    let region = alloc_code_region(len).ok_or(format!("could not map {kib} KiB of executable memory for the JIT"))?;
     // SAFETY: a fresh mapping that only this machine uses; it is never unmapped, so it outlives
     // the machine.
     let ok = unsafe { machine.enable_jit(region) };
-    ok.then_some(()).ok_or(format!("the JIT code buffer ({mib} MiB) is too small"))
+    ok.then_some(()).ok_or(format!("the JIT code buffer ({kib} KiB) is too small"))
 }
 
 fn open_serial(serial: &Serial) -> Result<Box<dyn CharSink>, String> {

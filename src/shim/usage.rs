@@ -18,7 +18,7 @@ Options (QEMU's):
   -d ITEM[,ITEM...]       log items; -d help lists them
   -D LOGFILE              write the log to LOGFILE (default stderr)
   -accel tcg[,backend=interp|jit][,tb-size=MIB]
-                          the backend: interpreter (default) or x86-64 JIT
+                          the backend: x86-64 JIT (default) or interpreter
   -display none           accepted: there is no display
   -nographic              accepted: the serial port is on stdio already
   -no-reboot              accepted: a triple fault always stops the machine
@@ -27,7 +27,7 @@ Options (QEMU's):
 tcg86 options:
   --stats                 print execution and TLB statistics to stderr at exit
   --max-insns N           stop after N guest instructions
-  --tb-size MIB           JIT code buffer size (default 64 MiB)
+  --tb-size SIZE          JIT code buffer size: MiB, or with a K/M/G suffix (default 64M)
   --tlb-bits N            log2 of TLB entries per MMU mode (4..16, default 8)
 
 Devices: COM1 UART at 0x3f8, debugcon at 0xe9 (to stdout), isa-debug-exit at 0xf4 (4 ports),
