@@ -268,3 +268,39 @@ impl X86Cpu {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fault(vector: u8) -> Event {
+        Event { vector, error_code: 0, is_int: false }
+    }
+
+    #[test]
+    fn contributory_after_contributory_is_a_double_fault() {
+        assert_eq!(fault(EXCP_GP).after_fault((EXCP_NP, 0x18)).vector, EXCP_DF);
+        assert_eq!(fault(0).after_fault((EXCP_GP, 0)).vector, EXCP_DF);
+    }
+
+    #[test]
+    fn page_fault_then_page_fault_or_contributory_is_a_double_fault() {
+        assert_eq!(fault(EXCP_PF).after_fault((EXCP_PF, 2)).vector, EXCP_DF);
+        assert_eq!(fault(EXCP_PF).after_fault((EXCP_GP, 0)).vector, EXCP_DF);
+    }
+
+    #[test]
+    fn benign_first_or_software_interrupt_is_handled_serially() {
+        let next = fault(6).after_fault((EXCP_GP, 0x32));
+        assert_eq!((next.vector, next.error_code), (EXCP_GP, 0x32));
+        let int13 = Event { vector: EXCP_GP, error_code: 0, is_int: true };
+        assert_eq!(int13.after_fault((EXCP_GP, 0x6a)).vector, EXCP_GP);
+        assert_eq!(fault(EXCP_GP).after_fault((EXCP_PF, 0)).vector, EXCP_PF);
+    }
+
+    #[test]
+    fn ext_bit_is_set_for_events_not_raised_by_int_n() {
+        assert_eq!(fault(6).ext(), 1);
+        assert_eq!(Event { vector: 0x80, error_code: 0, is_int: true }.ext(), 0);
+    }
+}

@@ -222,3 +222,30 @@ pub fn eflags_write_mask(cpl: u32, current: u32, size: u32) -> u32 {
     }
     mask
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn popf_mask_follows_cpl_and_iopl() {
+        let iopl0 = 0;
+        let iopl3 = eflags::IOPL;
+        let m = eflags_write_mask(0, iopl0, 4);
+        assert_ne!(m & eflags::IOPL, 0);
+        assert_ne!(m & eflags::IF, 0);
+        let m = eflags_write_mask(3, iopl3, 4);
+        assert_eq!(m & eflags::IOPL, 0, "IOPL only at CPL 0");
+        assert_ne!(m & eflags::IF, 0, "IF when CPL <= IOPL");
+        let m = eflags_write_mask(3, iopl0, 4);
+        assert_eq!(m & (eflags::IOPL | eflags::IF), 0);
+        assert_eq!(m & eflags::VM, 0, "never VM");
+        assert_eq!(eflags_write_mask(0, iopl0, 2) & !0xffff, 0, "16-bit popf");
+    }
+
+    #[test]
+    fn stack_pointer_keeps_high_half_on_a_16_bit_stack() {
+        let st = Stack { base: 0, esp: 0x1234_fffe, mask: 0xffff, mmu_idx: 0 };
+        assert_eq!(st.esp_for(0xabcd_0000), 0xabcd_fffe);
+    }
+}

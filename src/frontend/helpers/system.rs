@@ -130,3 +130,21 @@ unsafe extern "C" fn helper_invlpg(env: *mut u8, addr: u32, _: u32, _: u32, _: u
     unsafe { cpu(env) }.tlb.flush_page(addr);
     0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpuid_vendor_and_features() {
+        let [max, b, c, d] = cpuid_leaf(0);
+        assert!(max >= 1);
+        let mut vendor = [0u8; 12];
+        vendor[..4].copy_from_slice(&b.to_le_bytes());
+        vendor[4..8].copy_from_slice(&d.to_le_bytes());
+        vendor[8..].copy_from_slice(&c.to_le_bytes());
+        assert_eq!(&vendor, b"GenuineIntel");
+        let edx = cpuid_leaf(1)[3];
+        assert_eq!(edx & 0x8111, 0x8111, "FPU TSC CX8 CMOV");
+    }
+}
