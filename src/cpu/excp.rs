@@ -96,12 +96,15 @@ impl X86Cpu {
         (0..256).contains(&v).then_some((v as u8, self.env.error_code))
     }
 
+    /// One attempt; on success the interrupt shadow of a preceding sti/mov ss is over.
     fn deliver_once(&mut self, ev: Event, ret_eip: u32) -> MemResult<()> {
         if self.env.cr[0] & cr0::PE == 0 {
-            self.deliver_real(ev, ret_eip)
+            self.deliver_real(ev, ret_eip)?;
         } else {
-            self.deliver_protected(ev, ret_eip)
+            self.deliver_protected(ev, ret_eip)?;
         }
+        self.env.hflags &= !hflags::INHIBIT_IRQ;
+        Ok(())
     }
 
     /// Real mode: CS:IP from the IVT, FLAGS, CS and IP pushed as 16-bit words (SDM Vol. 3A, 20.1.4).
@@ -176,19 +179,7 @@ impl X86Cpu {
         let cpl = self.env.cpl();
         let new_cpl = if !cs.conforming() && cs.dpl() < cpl { cs.dpl() } else { cpl };
         let size = if gate_hi & (1 << 11) != 0 { 4 } else { 2 };
-        let (mut st, new_ss) = if new_cpl < cpl {
-            let (st, ss) = self.inner_stack(ev, new_cpl)?;
-            (st, Some(ss))
-        } else {
-            (self.stack(), None)
-        };
-        if new_ss.is_some() {
-            let old_ss = self.env.segs[R_SS].selector;
-            let old_esp = self.env.regs[R_ESP];
-            self.push(&mut st, size, old_ss)?;
-            self.push(&mut st, size, old_esp)?;
-        }
-        self.push_frame(&mut st, ev, size, ret_eip)?;
+        let (st, new_ss) = self.handler_stack(ev, new_cpl, size, ret_eip)?;
         match new_ss {
             Some((sel, d)) => {
                 self.env.segs[R_SS] = d.to_cache(sel);
@@ -203,8 +194,31 @@ impl X86Cpu {
             clear |= eflags::IF;
         }
         self.env.eflags &= !clear;
-        self.env.hflags &= !hflags::INHIBIT_IRQ;
         Ok(())
+    }
+
+    /// Build the handler's stack frame without changing `env`: on the current stack, or for a more
+    /// privileged handler on the TSS stack after the old SS:ESP. Returns the stack and, on a
+    /// privilege change, the new SS.
+    fn handler_stack(
+        &mut self,
+        ev: Event,
+        new_cpl: u32,
+        size: u32,
+        ret_eip: u32,
+    ) -> MemResult<(Stack, Option<(u32, Descriptor)>)> {
+        if new_cpl == self.env.cpl() {
+            let mut st = self.stack();
+            self.push_frame(&mut st, ev, size, ret_eip)?;
+            return Ok((st, None));
+        }
+        let (mut st, new_ss) = self.inner_stack(ev, new_cpl)?;
+        let old_ss = self.env.segs[R_SS].selector;
+        let old_esp = self.env.regs[R_ESP];
+        self.push(&mut st, size, old_ss)?;
+        self.push(&mut st, size, old_esp)?;
+        self.push_frame(&mut st, ev, size, ret_eip)?;
+        Ok((st, Some(new_ss)))
     }
 
     /// Push EFLAGS, CS, EIP and, for exceptions that have one, the error code.
