@@ -212,7 +212,7 @@ impl X86Cpu {
             self.push_frame(&mut st, ev, size, ret_eip)?;
             return Ok((st, None));
         }
-        let (mut st, new_ss) = self.inner_stack(ev, new_cpl)?;
+        let (mut st, new_ss) = self.inner_stack(ev.ext(), new_cpl)?;
         let old_ss = self.env.segs[R_SS].selector;
         let old_esp = self.env.regs[R_ESP];
         self.push(&mut st, size, old_ss)?;
@@ -236,11 +236,12 @@ impl X86Cpu {
 
     /// SS:ESP for privilege `dpl` from the current TSS, with SS checked (SDM Vol. 3A, 6.12.1, 7.2.1):
     /// returns the stack to push to and the new SS (selector, descriptor).
-    fn inner_stack(&mut self, ev: Event, dpl: u32) -> MemResult<(Stack, (u32, Descriptor))> {
+    /// `ext` is the EXT bit for error codes (1 while delivering an exception or external interrupt).
+    pub fn inner_stack(&mut self, ext: u32, dpl: u32) -> MemResult<(Stack, (u32, Descriptor))> {
         let (ss, esp) = self.tss_stack(dpl)?;
-        let ec = (ss & 0xfffc) | ev.ext();
+        let ec = (ss & 0xfffc) | ext;
         if is_null(ss) {
-            return Err(self.fault(EXCP_TS, ev.ext()));
+            return Err(self.fault(EXCP_TS, ext));
         }
         let d = match self.read_descriptor(ss)? {
             Ok(d) => d,
