@@ -695,3 +695,41 @@ fn lcall_through_a_call_gate_to_ring0_copies_parameters_and_lret_returns() {
     assert_eq!(cpu.env.regs[ESI], 0x1e0000, "lret $4 released the parameter on the outer stack");
     assert_eq!(cpu.env.regs[EDI], 0x1b, "back in ring 3");
 }
+
+/// ```text
+/// mov $0x18, %eax
+/// lsl %eax, %ebx
+/// pushf
+/// pop %ecx
+/// mov $0x12345678, %edx
+/// mov $0x40, %eax
+/// lsl %eax, %edx
+/// pushf
+/// pop %esi
+/// mov $0x18, %eax
+/// lar %eax, %edi
+/// mov $0x10, %eax
+/// verw %ax
+/// pushf
+/// pop %ebp
+/// verr %ax
+/// out %al, $0xf4
+/// ```
+#[rustfmt::skip]
+const DESC_QUERIES: &[u8] = &[
+    0xb8, 0x18, 0x00, 0x00, 0x00, 0x0f, 0x03, 0xd8, 0x9c, 0x59, 0xba, 0x78, 0x56, 0x34, 0x12, 0xb8,
+    0x40, 0x00, 0x00, 0x00, 0x0f, 0x03, 0xd0, 0x9c, 0x5e, 0xb8, 0x18, 0x00, 0x00, 0x00, 0x0f, 0x02,
+    0xf8, 0xb8, 0x10, 0x00, 0x00, 0x00, 0x0f, 0x00, 0xe8, 0x9c, 0x5d, 0x0f, 0x00, 0xe0, 0xe6, 0xf4,
+];
+
+#[test]
+fn lar_lsl_verr_verw() {
+    let (_, cpu) = run_with(DESC_QUERIES, flat_gdt);
+    assert_eq!(cpu.env.regs[EBX], 0xffff_ffff, "lsl: limit in bytes");
+    assert_ne!(cpu.env.regs[ECX] & ZF, 0);
+    assert_eq!(cpu.env.regs[EDX], 0x12345678, "lsl outside the GDT leaves the destination");
+    assert_eq!(cpu.env.regs[ESI] & ZF, 0);
+    assert_eq!(cpu.env.regs[EDI], 0x00c0_9300, "lar: access rights (limit bits masked, as QEMU)");
+    assert_eq!(cpu.env.regs[EBP] & ZF, 0, "code is not writable");
+    assert_ne!(cpu.env.get_eflags() & ZF, 0, "readable code");
+}
