@@ -306,3 +306,49 @@ fn segment_register_push_pop_and_mov() {
     assert_eq!(cpu.env.regs[EBX], 0x18);
     assert_eq!(rd32(&cpu, 0x1000), 0x18);
 }
+
+/// ```text
+/// mov $0x20, %ax
+/// mov %ax, %ss
+/// mov $0x12340002, %esp
+/// push $0x11111111
+/// push $0x22222222
+/// mov %esp, %ebx
+/// pop %ecx
+/// pop %edx
+/// mov %esp, %esi
+/// call f
+/// out %al, $0xf4
+/// f: mov %esp, %edi
+/// ret
+/// ```
+#[rustfmt::skip]
+const STACK16: &[u8] = &[
+    0x66, 0xb8, 0x20, 0x00, 0x8e, 0xd0, 0xbc, 0x02, 0x00, 0x34, 0x12, 0x68, 0x11, 0x11, 0x11, 0x11,
+    0x68, 0x22, 0x22, 0x22, 0x22, 0x89, 0xe3, 0x59, 0x5a, 0x89, 0xe6, 0xe8, 0x02, 0x00, 0x00, 0x00,
+    0xe6, 0xf4, 0x89, 0xe7, 0xc3,
+];
+
+#[test]
+fn sixteen_bit_stack_wraps_sp_and_keeps_the_high_half() {
+    let (r, cpu) = run_with(STACK16, |cpu| {
+        flat_gdt(cpu);
+        // 0x20: 16-bit data segment (B = 0) at base 0x10000.
+        let d: u64 = 0x0000_9301_0000_ffff;
+        cpu.mem.load(tcg86::softmmu::PhysAddr(0x820), &d.to_le_bytes()).unwrap();
+        cpu.env.gdt.limit = 39;
+    });
+    assert!(matches!(r, tcg86::exec::ExitReason::Status(_)), "{r:?}");
+    assert_eq!(cpu.env.regs[EBX], 0x1234_fffa, "SP wrapped below 0");
+    assert_eq!(rd32(&cpu, 0x10000 + 0xfffa), 0x2222_2222, "SS base + wrapped SP");
+    assert_eq!(rd32(&cpu, 0x10000 + 0xfffe), CODE_BASE + find(STACK16, &[0xe6, 0xf4]), "return address");
+    assert_eq!(cpu.env.regs[ECX], 0x2222_2222);
+    assert_eq!(cpu.env.regs[EDX], 0x1111_1111);
+    assert_eq!(cpu.env.regs[ESI], 0x1234_0002);
+    assert_eq!(cpu.env.regs[EDI], 0x1234_fffe, "call pushes at SP - 4 wrapped");
+}
+
+/// The offset of the first occurrence of `pat` in `code`.
+fn find(code: &[u8], pat: &[u8]) -> u32 {
+    code.windows(pat.len()).position(|w| w == pat).unwrap() as u32
+}

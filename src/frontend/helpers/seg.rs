@@ -61,8 +61,11 @@ unsafe extern "C" fn helper_ltr(env: *mut u8, selector: u32, _: u32, _: u32, _: 
 }
 
 /// A descriptor query: the result, with `env.scratch[0]` = 1 when it succeeded (ZF), else 0.
-fn query(env: *mut u8, selector: u32, q: crate::cpu::seg::DescQuery) -> HelperRet {
-    // SAFETY: `env` comes from generated code (callers' contract).
+///
+/// # Safety
+/// `env` must come from `X86Cpu::env_ptr` (true of every call from generated code).
+unsafe fn query(env: *mut u8, selector: u32, q: crate::cpu::seg::DescQuery) -> HelperRet {
+    // SAFETY: per the contract.
     let cpu = unsafe { cpu(env) };
     match cpu.query_descriptor(selector, q) {
         Ok(r) => {
@@ -75,20 +78,24 @@ fn query(env: *mut u8, selector: u32, q: crate::cpu::seg::DescQuery) -> HelperRe
 
 helper!(LAR, "lar", helper_lar, 1, true, CAN_EXIT);
 unsafe extern "C" fn helper_lar(env: *mut u8, selector: u32, _: u32, _: u32, _: u32) -> HelperRet {
-    query(env, selector, crate::cpu::seg::DescQuery::Lar)
+    // SAFETY: called from generated code.
+    unsafe { query(env, selector, crate::cpu::seg::DescQuery::Lar) }
 }
 
 helper!(LSL, "lsl", helper_lsl, 1, true, CAN_EXIT);
 unsafe extern "C" fn helper_lsl(env: *mut u8, selector: u32, _: u32, _: u32, _: u32) -> HelperRet {
-    query(env, selector, crate::cpu::seg::DescQuery::Lsl)
+    // SAFETY: called from generated code.
+    unsafe { query(env, selector, crate::cpu::seg::DescQuery::Lsl) }
 }
 
 helper!(VERR, "verr", helper_verr, 1, true, CAN_EXIT);
 unsafe extern "C" fn helper_verr(env: *mut u8, selector: u32, _: u32, _: u32, _: u32) -> HelperRet {
-    query(env, selector, crate::cpu::seg::DescQuery::Verr)
+    // SAFETY: called from generated code.
+    unsafe { query(env, selector, crate::cpu::seg::DescQuery::Verr) }
 }
 
 helper!(VERW, "verw", helper_verw, 1, true, CAN_EXIT);
 unsafe extern "C" fn helper_verw(env: *mut u8, selector: u32, _: u32, _: u32, _: u32) -> HelperRet {
-    query(env, selector, crate::cpu::seg::DescQuery::Verw)
+    // SAFETY: called from generated code.
+    unsafe { query(env, selector, crate::cpu::seg::DescQuery::Verw) }
 }
