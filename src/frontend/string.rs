@@ -83,7 +83,8 @@ pub fn translate(s: &mut DisasContext) -> bool {
     }
     let Some((kind, size)) = classify(s.insn.code()) else { return false };
     if matches!(kind, Kind::Ins | Kind::Outs) {
-        super::system::gen_check_io(s);
+        let port = s.gen_read_reg(Register::DX);
+        super::system::gen_check_io(s, port, size);
     }
     let addr16 = (0..s.insn.op_count())
         .any(|i| matches!(s.insn.op_kind(i), OpKind::MemorySegSI | OpKind::MemorySegDI | OpKind::MemoryESDI));
