@@ -14,5 +14,6 @@ pub mod cpu;
 pub mod exec;
 pub mod frontend;
 pub mod hw;
+pub mod loader;
 pub mod softmmu;
 pub mod tcg;

@@ -102,6 +102,7 @@ impl Machine {
         let opts = TranslateOptions { max_insns: self.opts.tb_max_insns, want_in_asm: want(LogMask::IN_ASM) };
         let eip = self.cpu.env.eip;
         let mut t = frontend::translate(&mut self.cpu, eip, key.flags, opts);
+        crate::tcg::verify::debug_check(&t.ir, "translation");
         if let Some(text) = t.in_asm.take() {
             self.log.sink.log(&format!("----------------\nIN: \n{}\n", text));
         }

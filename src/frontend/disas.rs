@@ -223,7 +223,9 @@ fn log_insn(out: &mut String, insn: &Instruction, buf: &[u8], pc: u32) {
 /// Translate the current instruction: each instruction class claims the mnemonics it knows and
 /// returns false, without emitting anything, for the others.
 fn translate_insn(s: &mut DisasContext) {
-    use super::{alu, control, interrupt, segment, stack, string, system};
+    use super::{
+        alu, bcd, bits, control, flagop, interrupt, muldiv, segment, setcc, shift, stack, string, system, xchg,
+    };
     if s.insn.is_invalid() {
         return s.gen_exception(EXCP_UD);
     }
@@ -231,6 +233,13 @@ fn translate_insn(s: &mut DisasContext) {
     let done = segment::translate(s)
         || system::translate(s)
         || alu::translate(s)
+        || shift::translate(s)
+        || muldiv::translate(s)
+        || bits::translate(s)
+        || setcc::translate(s)
+        || flagop::translate(s)
+        || xchg::translate(s)
+        || bcd::translate(s)
         || control::translate(s)
         || stack::translate(s)
         || string::translate(s)

@@ -5,16 +5,23 @@
 //! `goto_tb`/`exit_tb`/`goto_ptr`; guest state lives in the globals below and in `env`.
 
 pub mod alu;
+pub mod bcd;
+pub mod bits;
 pub mod cc;
 pub mod control;
 pub mod disas;
+pub mod flagop;
 pub mod helpers;
 pub mod interrupt;
+pub mod muldiv;
 pub mod operand;
 pub mod segment;
+pub mod setcc;
+pub mod shift;
 pub mod stack;
 pub mod string;
 pub mod system;
+pub mod xchg;
 
 use crate::cpu::state::offsets;
 use crate::cpu::X86Cpu;

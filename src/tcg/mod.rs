@@ -6,11 +6,22 @@
 //! [`TbExit`], and reach guest memory only through the [`Runtime`] entry points.
 
 pub mod builder;
+pub mod copy_prop;
+pub mod dce;
+pub mod effects;
+pub mod fold;
 pub mod interp;
 pub mod ir;
 pub mod opcode;
+#[cfg(test)]
+mod opt_equiv;
 pub mod optimize;
+pub mod parse;
 pub mod print;
+pub mod reachable;
+#[cfg(test)]
+pub mod testing;
+pub mod verify;
 
 pub use ir::{Cond, HelperFlags, HelperInfo, Label, MemOp, Op, TcgContext, Temp, TempKind, ENV, HELPER_EXIT};
 pub use opcode::{OpFlags, Opcode};
