@@ -874,3 +874,22 @@ fn divide_by_zero_delivers_de_without_error_code() {
     assert_eq!(cpu.env.regs[EBP], STACK_TOP - 12);
     assert_eq!(cpu.env.regs[EDX], 0, "the faulting div left EDX");
 }
+
+#[test]
+fn external_interrupt_with_an_exception_vector_pushes_no_error_code() {
+    let mut cpu = tcg86::cpu::X86Cpu::new(4 << 20, 8, tcg86::hw::Bus::new());
+    cpu.env.reset_multiboot(CODE_BASE, 0);
+    cpu.env.regs[ESP] = STACK_TOP;
+    cpu.env.eflags |= IF;
+    flat_gdt(&mut cpu);
+    let gate: u64 = 0x0012_8e00_0010_3456;
+    cpu.mem.load(tcg86::softmmu::PhysAddr(0x6000 + 8 * 8), &gate.to_le_bytes()).unwrap();
+    cpu.env.idt.base = 0x6000;
+    cpu.env.idt.limit = 0x7ff;
+    cpu.do_external_interrupt(8).unwrap();
+    assert_eq!(cpu.env.eip, 0x0012_3456);
+    assert_eq!(cpu.env.regs[ESP], STACK_TOP - 12, "EFLAGS, CS, EIP only");
+    assert_eq!(rd32(&cpu, STACK_TOP - 12), CODE_BASE);
+    assert_ne!(rd32(&cpu, STACK_TOP - 4) & IF, 0);
+    assert_eq!(cpu.env.eflags & IF, 0, "interrupt gate");
+}

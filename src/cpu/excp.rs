@@ -42,6 +42,8 @@ struct Event {
     error_code: u32,
     /// Software interrupt (`int n`, `int3`, `into`): gate DPL checked, no error code, returns to `next_eip`.
     is_int: bool,
+    /// External (hardware) interrupt: no error code whatever the vector.
+    external: bool,
 }
 
 impl Event {
@@ -49,7 +51,7 @@ impl Event {
     /// a double fault for contributory-after-contributory and for #PF followed by #PF or a
     /// contributory one, else the new exception (handled serially).
     fn after_fault(self, nested: (u8, u32)) -> Event {
-        let first = if self.is_int { None } else { Some(self.vector) };
+        let first = if self.is_int || self.external { None } else { Some(self.vector) };
         let second = nested.0;
         let df = match first {
             Some(EXCP_PF) => second == EXCP_PF || is_contributory(second),
@@ -57,10 +59,14 @@ impl Event {
             None => false,
         };
         if df {
-            Event { vector: EXCP_DF, error_code: 0, is_int: false }
+            Event::exception(EXCP_DF, 0)
         } else {
-            Event { vector: second, error_code: nested.1, is_int: false }
+            Event::exception(second, nested.1)
         }
+    }
+
+    fn exception(vector: u8, error_code: u32) -> Event {
+        Event { vector, error_code, is_int: false, external: false }
     }
 
     /// The EXT bit of error codes for faults during this delivery (SDM Vol. 3A, 6.13).
@@ -74,14 +80,26 @@ impl X86Cpu {
     /// return address for software interrupts, else the faulting eip (`env.eip`) is pushed.
     pub fn do_interrupt(&mut self, vector: u8, is_int: bool, error_code: u32, next_eip: u32) -> Result<(), Shutdown> {
         self.env.exception_is_int = 0;
-        let mut ev = Event { vector, error_code, is_int };
+        self.deliver_event(Event { vector, error_code, is_int, external: false }, next_eip)
+    }
+
+    /// Deliver external interrupt `vector` (from the interrupt controller) between instructions:
+    /// no error code, no gate DPL check, returns to `env.eip`.
+    pub fn do_external_interrupt(&mut self, vector: u8) -> Result<(), Shutdown> {
+        let eip = self.env.eip;
+        self.deliver_event(Event { vector, error_code: 0, is_int: false, external: true }, eip)
+    }
+
+    /// Deliver `ev`, turning faults during delivery into the next event (6.15); shutdown when
+    /// delivering a double fault faults.
+    fn deliver_event(&mut self, mut ev: Event, next_eip: u32) -> Result<(), Shutdown> {
         for _ in 0..4 {
             let ret = if ev.is_int { next_eip } else { self.env.eip };
             if self.deliver_once(ev, ret).is_ok() {
                 return Ok(());
             }
             let Some(nested) = self.take_nested() else { return Err(Shutdown) };
-            if ev.vector == EXCP_DF && !ev.is_int {
+            if ev.vector == EXCP_DF && !ev.is_int && !ev.external {
                 return Err(Shutdown);
             }
             ev = ev.after_fault(nested);
@@ -228,7 +246,7 @@ impl X86Cpu {
         self.push(st, size, flags)?;
         self.push(st, size, old_cs)?;
         self.push(st, size, ret_eip)?;
-        if !ev.is_int && has_error_code(ev.vector) {
+        if !ev.is_int && !ev.external && has_error_code(ev.vector) {
             self.push(st, size, ev.error_code)?;
         }
         Ok(())
@@ -289,7 +307,7 @@ mod tests {
     use super::*;
 
     fn fault(vector: u8) -> Event {
-        Event { vector, error_code: 0, is_int: false }
+        Event::exception(vector, 0)
     }
 
     #[test]
@@ -308,7 +326,7 @@ mod tests {
     fn benign_first_or_software_interrupt_is_handled_serially() {
         let next = fault(6).after_fault((EXCP_GP, 0x32));
         assert_eq!((next.vector, next.error_code), (EXCP_GP, 0x32));
-        let int13 = Event { vector: EXCP_GP, error_code: 0, is_int: true };
+        let int13 = Event { vector: EXCP_GP, error_code: 0, is_int: true, external: false };
         assert_eq!(int13.after_fault((EXCP_GP, 0x6a)).vector, EXCP_GP);
         assert_eq!(fault(EXCP_GP).after_fault((EXCP_PF, 0)).vector, EXCP_PF);
     }
@@ -316,6 +334,9 @@ mod tests {
     #[test]
     fn ext_bit_is_set_for_events_not_raised_by_int_n() {
         assert_eq!(fault(6).ext(), 1);
-        assert_eq!(Event { vector: 0x80, error_code: 0, is_int: true }.ext(), 0);
+        assert_eq!(Event { vector: 0x80, error_code: 0, is_int: true, external: false }.ext(), 0);
+        let irq = Event { vector: 8, error_code: 0, is_int: false, external: true };
+        assert_eq!(irq.ext(), 1);
+        assert_eq!(irq.after_fault((EXCP_GP, 0x42)).vector, EXCP_GP, "serial after an external interrupt");
     }
 }
