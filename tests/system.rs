@@ -893,3 +893,43 @@ fn external_interrupt_with_an_exception_vector_pushes_no_error_code() {
     assert_ne!(rd32(&cpu, STACK_TOP - 4) & IF, 0);
     assert_eq!(cpu.env.eflags & IF, 0, "interrupt gate");
 }
+
+/// Random bytes as guest code, in protected and in real mode, with an empty IDT: whatever they do,
+/// the host must not panic.
+#[test]
+fn random_code_never_panics_the_host() {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for round in 0..200 {
+        let code: Vec<u8> = (0..96)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let real_mode = round % 2 == 1;
+        let r = std::panic::catch_unwind(|| {
+            run_limited(
+                &code,
+                |cpu| {
+                    flat_gdt(cpu);
+                    cpu.env.idt.limit = 0;
+                    if real_mode {
+                        cpu.env.cr[0] = 0x10;
+                        cpu.env.segs[1] = tcg86::cpu::state::SegmentCache {
+                            selector: 0xffff,
+                            base: 0xffff0,
+                            limit: 0xffff,
+                            flags: 0x9b00,
+                        };
+                        cpu.env.eip = 0x10;
+                        cpu.env.update_hflags();
+                    }
+                },
+                2000,
+            )
+        });
+        assert!(r.is_ok(), "round {round}: {code:02x?}");
+    }
+}

@@ -11,7 +11,7 @@ helper!(LOAD_SEG, "load_seg", helper_load_seg, 2, false, CAN_EXIT | WRITES_GLOBA
 unsafe extern "C" fn helper_load_seg(env: *mut u8, seg: u32, selector: u32, _: u32, _: u32) -> HelperRet {
     // SAFETY: called from generated code.
     let cpu = unsafe { cpu(env) };
-    exit_on_fault(cpu.load_seg(seg as usize & 7, selector))
+    exit_on_fault(cpu.load_seg((seg as usize).min(crate::cpu::state::R_GS), selector))
 }
 
 helper!(FAR_JMP, "ljmp", helper_far_jmp, 2, false, CAN_EXIT | READS_GLOBALS | WRITES_GLOBALS);
