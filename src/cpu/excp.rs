@@ -7,6 +7,10 @@
 //! with `-no-reboot`, exit. A fault during one delivery attempt is recorded in `env` like any other
 //! (see `X86Cpu::fault`) and taken out again here. Nothing in `env` changes before an attempt has
 //! read and checked everything it needs. Task gates and virtual-8086 mode are not supported (#GP).
+//!
+//! Interrupt shadow: `sti`, `mov ss` and `pop ss` set `hflags::INHIBIT_IRQ` and end their TB. The
+//! caller of `do_external_interrupt` must not deliver while it is set, and clear it once the next
+//! TB has run; a successful delivery and `hlt` also clear it.
 
 use super::far::Stack;
 use super::mem_helper::MemResult;
