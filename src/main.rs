@@ -1,6 +1,8 @@
-//! The `tcg86` command: the std shim around the no_std core.
+//! The `tcg86` command: the std shim around the no_std core (see `shim` for the exit statuses).
+
+mod shim;
 
 fn main() {
-    eprintln!("tcg86: command line not wired yet");
-    std::process::exit(2);
+    let status = shim::main(std::env::args_os().skip(1).collect());
+    std::process::exit(status);
 }

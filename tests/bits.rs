@@ -164,3 +164,28 @@ fn cmpxchg8b() {
         }
     }
 }
+
+#[test]
+fn rep_bsf_is_bsf_without_bmi1() {
+    // f3 0f bc c1: tzcnt %ecx,%eax on BMI1 CPUs, bsf on the CPU tcg86 models.
+    let mut st = State::new([0; 8], 0);
+    st.regs[EAX] = 0x55;
+    st.regs[ECX] = 0x8;
+    let g = run_guest(&[0xf3, 0x0f, 0xbc, 0xc1], &st);
+    assert_eq!((g.regs[EAX], g.flags & ZF), (3, 0));
+    st.regs[ECX] = 0;
+    let g = run_guest(&[0xf3, 0x0f, 0xbc, 0xc1], &st);
+    assert_eq!((g.regs[EAX], g.flags & ZF), (0x55, ZF));
+    let g = run_guest(&[0xf3, 0x0f, 0xbd, 0xc1], &State { regs: [0, 0x8000, 0, 0, 0, 0, 0, 0], ..st.clone() });
+    assert_eq!(g.regs[EAX], 15);
+}
+
+#[test]
+fn hint_nops() {
+    // endbr32, prefetchnta (%ebx), prefetcht0 (%ebx), a reserved-nop 0f 19 /0, nopw (%eax,%eax,1).
+    let code =
+        [0xf3, 0x0f, 0x1e, 0xfb, 0x0f, 0x18, 0x03, 0x0f, 0x18, 0x0b, 0x0f, 0x19, 0x00, 0x66, 0x0f, 0x1f, 0x44, 0, 0];
+    let mut rng = Rng(16);
+    let st = State::new(rng.regs(), rng.next());
+    check(&code, &st, 0);
+}

@@ -71,7 +71,7 @@ fn producers() -> Vec<(&'static str, Vec<u8>, u32)> {
     v
 }
 
-const VALUES: [u32; 10] = [0, 1, 0x7f, 0x80, 0xff, 0x8000, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 0x1234_5680];
+const VALUES: [u32; 8] = [0, 1, 0x7f, 0x80, 0x8000, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff];
 
 #[test]
 fn producers_then_setcc_cmovcc_jcc() {
@@ -99,7 +99,7 @@ fn producers_then_setcc_cmovcc_jcc() {
             }
         }
     }
-    assert!(n > 15_000, "{}", n);
+    assert!(n > 10_000, "{}", n);
 }
 
 #[test]

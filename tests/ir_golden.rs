@@ -17,7 +17,6 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use tcg86::cpu::mem_helper::{helper_qemu_ld, helper_qemu_st};
 use tcg86::cpu::X86Cpu;
 use tcg86::frontend::{self, TranslateOptions};
 use tcg86::hw::debug::{DebugExit, DEBUG_EXIT_PORT};
@@ -28,7 +27,7 @@ use tcg86::tcg::ir::{GlobalDef, HelperFlags, HelperInfo, HelperRet};
 use tcg86::tcg::parse::parse_ops;
 use tcg86::tcg::print::dump_ops;
 use tcg86::tcg::verify::verify;
-use tcg86::tcg::{optimize, Runtime, TbExit, TcgContext};
+use tcg86::tcg::{optimize, TbExit, TcgContext};
 
 const CODE_BASE: u32 = 0x100000;
 const RAM: usize = 4 << 20;
@@ -173,7 +172,7 @@ fn check_round_trip(ctx: &TcgContext, globals: &[GlobalDef], what: &str) -> Resu
 /// Run `ctx` once from a fresh guest state; describe everything the TB can change.
 fn run_once(code: &[u8], ctx: &TcgContext) -> String {
     let mut cpu = guest_cpu(code);
-    let rt = Runtime { qemu_ld: helper_qemu_ld, qemu_st: helper_qemu_st };
+    let rt = tcg86::exec::cpu_exec::runtime();
     let interp_code = InterpCode::new(ctx);
     // SAFETY: `env` is the live CPU's, nothing else touches it while the TB runs; `rt` is its runtime.
     let exit: TbExit = unsafe { interp::exec(&interp_code, cpu.env_ptr(), &rt) };

@@ -4,11 +4,18 @@
 //! Operand conventions per `CcOp` (size suffix B/W/L = 8/16/32 bits):
 //! - `Add`: dst = result, src = second operand.      `Adc`: as Add, src2 = carry in.
 //! - `Sub`: dst = result, src = subtrahend.           `Sbb`: as Sub, src2 = borrow in.
-//! - `Logic`: dst = result.                           `Inc`/`Dec`: dst = result, src = CF before.
+//! - `Logic`: dst = result.                           `Inc`/`Dec`: dst = result, src = CF before (0/1).
 //! - `Shl`: dst = result, src = operand shifted by count-1 (CF = its top bit).
 //! - `Sar`: dst = result, src = operand shifted right by count-1 (CF = its bit 0); serves SHR/SAR.
 //! - `Mul`: dst = low result, src = non-zero iff the result overflowed (CF = OF = 1).
 //! - `Eflags`: src = the arithmetic flags themselves.   `Clr`: ZF and PF set, the rest clear.
+//!
+//!
+//! Users: add/adc/sub/sbb/cmp/neg/xadd/cmpxchg record Add/Adc/Sub/Sbb (neg as `0 - x`); logic ops,
+//! test and bsf/bsr (dst = the source: ZF = source is zero) record Logic; shl/sal/shld record Shl,
+//! shr/sar/shrd record Sar; mul/imul record Mul. rol/ror/rcl/rcr, bt*, cmpxchg8b, lahf/sahf,
+//! clc/stc/cmc and the BCD adjustments compute EFLAGS and record `Eflags`. A shift by CL selects
+//! the new `cc_op` at run time (count 0 keeps the old one), leaving the translator's `Dynamic`.
 //!
 //! Flag definitions: Intel SDM Vol. 1, 3.4.3.1 and the instruction pages of Vol. 2.
 

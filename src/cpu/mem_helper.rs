@@ -5,8 +5,9 @@
 //! A fault is a value: `Err(())` with the exception recorded in `env` (see `X86Cpu::raise_exception`).
 //! Accesses that cross a page boundary are split into bytes so each page is translated on its own.
 
+use super::state::EXCP_SMC;
 use super::x86cpu::X86Cpu;
-use crate::softmmu::tlb::{Access, TlbEntry, PAGE_MASK, PAGE_SIZE, TLB_MMIO};
+use crate::softmmu::tlb::{Access, TlbEntry, PAGE_MASK, PAGE_SIZE, TLB_CODE, TLB_MMIO};
 use crate::softmmu::PhysAddr;
 use crate::tcg::ir::{HelperRet, MemOp, HELPER_EXIT};
 
@@ -26,10 +27,13 @@ impl X86Cpu {
     pub fn tlb_fill(&mut self, vaddr: u32, access: Access, mmu_idx: usize) -> MemResult<()> {
         let pa = self.translate(vaddr, access, mmu_idx)?;
         let vpage = vaddr & PAGE_MASK;
-        let entry = match self.mem.ram_page_ptr(pa, PAGE_SIZE) {
+        let mut entry = match self.mem.ram_page_ptr(pa, PAGE_SIZE) {
             Some(host) => TlbEntry::new(vpage, 0, (host as usize).wrapping_sub(vpage as usize)),
             None => TlbEntry::new(vpage, TLB_MMIO, 0),
         };
+        if self.code_pages.is_code_page(pa.0) {
+            entry.addr_write |= TLB_CODE;
+        }
         self.tlb.set(mmu_idx, vpage, entry);
         Ok(())
     }
@@ -48,17 +52,40 @@ impl X86Cpu {
         Ok(self.mem.read(pa, size))
     }
 
-    fn st_page(&mut self, vaddr: u32, size: u32, value: u32, mmu_idx: usize) -> MemResult<()> {
+    fn st_page(&mut self, vaddr: u32, size: u32, value: u32, mmu_idx: usize, from_code: bool) -> MemResult<()> {
         if let Some(host) = self.tlb.lookup(mmu_idx, vaddr, Access::Write) {
             self.tlb.stats.hits += 1;
             // SAFETY: as in `ld_page`.
             unsafe { write_host(host as *mut u8, size, value) };
             return Ok(());
         }
-        self.tlb.stats.misses += 1;
-        self.tlb_fill(vaddr, Access::Write, mmu_idx)?;
+        let tag = self.tlb.entry(mmu_idx, vaddr).addr_write;
+        if tag & !TLB_CODE == vaddr & PAGE_MASK {
+            self.tlb.stats.hits += 1;
+        } else {
+            self.tlb.stats.misses += 1;
+            self.tlb_fill(vaddr, Access::Write, mmu_idx)?;
+        }
         let pa = self.translate(vaddr, Access::Write, mmu_idx)?;
+        self.notdirty_write(pa.0, size, from_code)?;
         self.mem.write(pa, size, value);
+        Ok(())
+    }
+
+    /// A store to a page with translated code (QEMU's `notdirty_write`). Stores that miss every
+    /// TB's bytes just proceed. One from generated code that hits some is not done: `EXCP_SMC`
+    /// rolls its instruction back so the exec loop can invalidate the TBs and rerun it. Other
+    /// stores proceed and leave the range for the loop to invalidate.
+    fn notdirty_write(&mut self, pa: u32, size: u32, from_code: bool) -> MemResult<()> {
+        if !self.code_pages.is_code_page(pa) || self.code_pages.overlapping(pa, size).is_empty() {
+            return Ok(());
+        }
+        if from_code {
+            self.smc_store = Some((pa, size));
+            self.env.exception_index = EXCP_SMC;
+            return Err(Fault);
+        }
+        self.smc_pending.push((pa, size));
         Ok(())
     }
 
@@ -81,15 +108,24 @@ impl X86Cpu {
     /// Guest store of the low `size` bytes of `value` at `vaddr`. A store crossing a page checks both
     /// pages before writing anything, so a fault leaves memory unchanged.
     pub fn st(&mut self, vaddr: u32, size: u32, value: u32, mmu_idx: usize) -> MemResult<()> {
+        self.st_access(vaddr, size, value, mmu_idx, false)
+    }
+
+    fn st_access(&mut self, vaddr: u32, size: u32, value: u32, mmu_idx: usize, from_code: bool) -> MemResult<()> {
         if crosses_page(vaddr, size) {
             self.translate(vaddr, Access::Write, mmu_idx)?;
             self.translate(vaddr.wrapping_add(size - 1), Access::Write, mmu_idx)?;
+            // Check every byte for code before writing any, so a rollback leaves memory unchanged.
+            for i in 0..size.min(u32::from(from_code) * 4) {
+                let pa = self.translate(vaddr.wrapping_add(i), Access::Write, mmu_idx)?.0;
+                self.notdirty_write(pa, 1, true)?;
+            }
             for i in 0..size {
-                self.st_page(vaddr.wrapping_add(i), 1, value >> (8 * i), mmu_idx)?;
+                self.st_page(vaddr.wrapping_add(i), 1, value >> (8 * i), mmu_idx, from_code)?;
             }
             return Ok(());
         }
-        self.st_page(vaddr, size, value, mmu_idx)
+        self.st_page(vaddr, size, value, mmu_idx, from_code)
     }
 
     /// Fetch one byte of code for the translator.
@@ -154,7 +190,7 @@ pub unsafe extern "C" fn helper_qemu_ld(env: *mut u8, addr: u32, memop: u32, mmu
 pub unsafe extern "C" fn helper_qemu_st(env: *mut u8, addr: u32, memop: u32, mmu_idx: u32, value: u32) -> HelperRet {
     // SAFETY: per the contract.
     let cpu = unsafe { X86Cpu::from_env(env) };
-    match cpu.st(addr, MemOp(memop).size(), value, mmu_idx as usize) {
+    match cpu.st_access(addr, MemOp(memop).size(), value, mmu_idx as usize, true) {
         Ok(()) => 0,
         Err(Fault) => HELPER_EXIT,
     }

@@ -120,6 +120,9 @@ pub const EXCP_INTERRUPT: i32 = 0x10000;
 pub const EXCP_HLT: i32 = 0x10001;
 /// The machine asked to stop (isa-debug-exit, shutdown); see `X86Cpu::exit_request`.
 pub const EXCP_EXIT: i32 = 0x10002;
+/// A store from generated code would overwrite translated code: the instruction is rolled back
+/// to its start (like an exception), the TBs are invalidated and it runs again on its own.
+pub const EXCP_SMC: i32 = 0x10003;
 
 /// The guest CPU state: `env`.
 #[repr(C)]
@@ -171,6 +174,8 @@ pub mod offsets {
     pub const DF: u32 = 56;
     pub const HFLAGS: u32 = 60;
     pub const SEGS: u32 = 64;
+    /// `scratch[0]` (four words follow).
+    pub const SCRATCH: u32 = 244;
     pub const SEG_SIZE: u32 = 16;
     /// Offset of segment `n`'s base.
     pub const fn seg_base(n: usize) -> u32 {
@@ -195,6 +200,7 @@ assert_offsets! {
     df == offsets::DF;
     hflags == offsets::HFLAGS;
     segs == offsets::SEGS;
+    scratch == offsets::SCRATCH;
 }
 const _: () = assert!(core::mem::size_of::<SegmentCache>() as u32 == offsets::SEG_SIZE);
 const _: () = assert!(offset_of!(SegmentCache, base) == 4);

@@ -1,6 +1,8 @@
 //! Data movement and two-operand integer arithmetic: mov/movzx/movsx/lea, add/adc/sub/sbb/cmp,
 //! and/or/xor/test, inc/dec, neg/not, cbw/cwde/cwd/cdq and the nop forms (SDM Vol. 2, the pages
-//! of each mnemonic).
+//! of each mnemonic). The nop forms include the hint space 0f 18..0f 1f (prefetch hints, the
+//! multi-byte `nop`, and `endbr32`, which gcc's `-fcf-protection` puts at every function entry:
+//! a nop on a CPU without CET).
 //!
 //! Flags follow the lazy scheme of `cc.rs`: each instruction records its `CcOp` and operands.
 //! Ordering invariant (see `gen_store_set_cc`): memory stores, which can fault, come before any
@@ -17,7 +19,8 @@ use iced_x86::{Mnemonic, Register};
 /// Translate the instructions of this class; false (nothing emitted) for any other.
 pub fn translate(s: &mut DisasContext) -> bool {
     match s.insn.mnemonic() {
-        Mnemonic::Nop | Mnemonic::Pause => true,
+        Mnemonic::Nop | Mnemonic::Pause | Mnemonic::Reservednop | Mnemonic::Endbr32 => true,
+        Mnemonic::Prefetchnta | Mnemonic::Prefetcht0 | Mnemonic::Prefetcht1 | Mnemonic::Prefetcht2 => true,
         Mnemonic::Mov | Mnemonic::Movzx | Mnemonic::Movsx | Mnemonic::Lea => gen_mov_like(s),
         Mnemonic::Add | Mnemonic::Sub | Mnemonic::Cmp | Mnemonic::And | Mnemonic::Or | Mnemonic::Xor => gen_arith(s),
         Mnemonic::Adc | Mnemonic::Sbb | Mnemonic::Test => gen_arith(s),
@@ -84,39 +87,7 @@ pub fn gen_arith(s: &mut DisasContext) -> bool {
     let b = s.gen_load(src, size);
     let carry = matches!(m, Mnemonic::Adc | Mnemonic::Sbb).then(|| s.gen_compute_c());
     let r = s.tcg.new_tmp();
-    let cc = match m {
-        Mnemonic::Add | Mnemonic::Adc => {
-            s.tcg.gen_add(r, a, b);
-            CcOp::AddB
-        }
-        Mnemonic::Sub | Mnemonic::Sbb | Mnemonic::Cmp => {
-            s.tcg.gen_sub(r, a, b);
-            CcOp::SubB
-        }
-        Mnemonic::And | Mnemonic::Test => {
-            s.tcg.gen_and(r, a, b);
-            CcOp::LogicB
-        }
-        Mnemonic::Or => {
-            s.tcg.gen_or(r, a, b);
-            CcOp::LogicB
-        }
-        _ => {
-            s.tcg.gen_xor(r, a, b);
-            CcOp::LogicB
-        }
-    };
-    let cc = match (carry, m) {
-        (Some(c), Mnemonic::Adc) => {
-            s.tcg.gen_add(r, r, c);
-            CcOp::AdcB
-        }
-        (Some(c), _) => {
-            s.tcg.gen_sub(r, r, c);
-            CcOp::SbbB
-        }
-        (None, _) => cc,
-    };
+    let cc = gen_arith_op(s, m, r, a, b, carry);
     let src_rec = (cc != CcOp::LogicB).then_some(b);
     let op = CcOp::sized(cc, size);
     if matches!(m, Mnemonic::Cmp | Mnemonic::Test) {
@@ -125,6 +96,34 @@ pub fn gen_arith(s: &mut DisasContext) -> bool {
         gen_store_set_cc(s, dst, size, r, op, src_rec, carry);
     }
     true
+}
+
+/// r = a `m` b (+/- carry for adc/sbb); returns the byte variant of the flags' `CcOp`.
+fn gen_arith_op(s: &mut DisasContext, m: Mnemonic, r: Temp, a: Temp, b: Temp, carry: Option<Temp>) -> CcOp {
+    let t = &mut s.tcg;
+    match m {
+        Mnemonic::Add => t.gen_add(r, a, b),
+        Mnemonic::Sub | Mnemonic::Cmp => t.gen_sub(r, a, b),
+        Mnemonic::And | Mnemonic::Test => t.gen_and(r, a, b),
+        Mnemonic::Or => t.gen_or(r, a, b),
+        Mnemonic::Xor => t.gen_xor(r, a, b),
+        _ => {}
+    }
+    match (m, carry) {
+        (Mnemonic::Adc, Some(c)) => {
+            t.gen_add(r, a, b);
+            t.gen_add(r, r, c);
+            CcOp::AdcB
+        }
+        (Mnemonic::Sbb, Some(c)) => {
+            t.gen_sub(r, a, b);
+            t.gen_sub(r, r, c);
+            CcOp::SbbB
+        }
+        (Mnemonic::Add, _) => CcOp::AddB,
+        (Mnemonic::Sub | Mnemonic::Cmp, _) => CcOp::SubB,
+        _ => CcOp::LogicB,
+    }
 }
 
 /// inc, dec: CF is preserved, so its current value is recorded in `cc_src`.

@@ -6,6 +6,8 @@
 //! moves by `(offset >> 5) * 4` (or `>> 4`, `* 2` for 16-bit operands), the SDM's "bit base".
 //! bsf/bsr: ZF = (source == 0); the destination is left unchanged for a zero source, as Intel
 //! hardware does; the other flags are undefined (recorded as a logic result on the source).
+//! tzcnt/lzcnt decode as bsf/bsr, as on a CPU that does not report BMI1/ABM (like QEMU's
+//! default i386 models): gcc emits `rep bsf` for `__builtin_ctz` relying on exactly that.
 
 use super::disas::DisasContext;
 use super::operand::Loc;
@@ -18,7 +20,8 @@ use iced_x86::{Mnemonic, OpKind};
 pub fn translate(s: &mut DisasContext) -> bool {
     match s.insn.mnemonic() {
         Mnemonic::Bt | Mnemonic::Bts | Mnemonic::Btr | Mnemonic::Btc => gen_bt(s),
-        Mnemonic::Bsf | Mnemonic::Bsr => gen_bit_scan(s),
+        // Without BMI1/ABM in CPUID, `rep bsf` (gcc's ctz) and `rep bsr` are plain bsf/bsr.
+        Mnemonic::Bsf | Mnemonic::Bsr | Mnemonic::Tzcnt | Mnemonic::Lzcnt => gen_bit_scan(s),
         Mnemonic::Bswap => gen_bswap(s),
         _ => false,
     }
@@ -82,7 +85,7 @@ fn gen_bit_scan(s: &mut DisasContext) -> bool {
     let Loc::Reg(r) = s.operand(0) else { return false };
     let old = s.gen_read_reg(r);
     let found = s.tcg.new_tmp();
-    if s.insn.mnemonic() == Mnemonic::Bsf {
+    if matches!(s.insn.mnemonic(), Mnemonic::Bsf | Mnemonic::Tzcnt) {
         s.tcg.gen_ctzi(found, src, 0);
     } else {
         s.tcg.gen_clzi(found, src, 0);

@@ -113,6 +113,13 @@ impl DisasContext<'_> {
                 };
                 Some(CcPrepare { cond, a, b })
             }
+            (CcOp::AddB, JCC_B) => {
+                // The sum wrapped: result < addend (at the operand size).
+                let a = self.gen_ext_cc(CPU_CC_DST, false);
+                let b = self.gen_ext_cc(CPU_CC_SRC, false);
+                Some(CcPrepare { cond: Cond::Ltu, a, b })
+            }
+            (CcOp::IncB | CcOp::DecB, JCC_B) => Some(CcPrepare { cond: Cond::Ne, a: CPU_CC_SRC, b: zero }),
             (CcOp::LogicB, JCC_L | JCC_LE) => {
                 let a = self.gen_ext_cc(CPU_CC_DST, true);
                 Some(CcPrepare { cond: if jcc == JCC_L { Cond::Lt } else { Cond::Le }, a, b: zero })

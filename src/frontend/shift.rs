@@ -166,26 +166,32 @@ fn gen_rotate(s: &mut DisasContext) -> bool {
     let rep = gen_replicate(s, a, size);
     let c = count.temp(s);
     let res = s.tcg.new_tmp();
-    let (cf, of) = if s.insn.mnemonic() == Mnemonic::Rol {
+    let left = s.insn.mnemonic() == Mnemonic::Rol;
+    if left {
         s.tcg.gen_rotl(res, rep, c);
-        let cf = gen_bit(s, res, 0);
-        let msb = gen_bit(s, res, bits - 1);
-        (cf, msb)
     } else {
         s.tcg.gen_rotr(res, rep, c);
-        let cf = gen_bit(s, res, bits - 1);
-        let next = gen_bit(s, res, bits - 2);
-        (cf, next)
-    };
-    let of_bit = s.tcg.new_tmp();
-    s.tcg.gen_xor(of_bit, cf, of);
+    }
     s.gen_store(dst, size, res);
-    let new = s.tcg.new_tmp();
-    s.tcg.gen_andi(new, old, !(CF | OF));
-    s.tcg.gen_or(new, new, cf);
-    s.tcg.gen_deposit(new, new, of_bit, OF.trailing_zeros(), 1);
+    let new = gen_rotate_flags(s, old, res, bits, left);
     gen_set_eflags_if_count(s, count, new, old);
     true
+}
+
+/// `old` with CF and OF of a rotate that gave `res`: rol: CF = LSB, OF = MSB ^ CF; ror: CF = MSB,
+/// OF = MSB ^ MSB-1.
+fn gen_rotate_flags(s: &mut DisasContext, old: Temp, res: Temp, bits: u32, left: bool) -> Temp {
+    let (cf, other) = if left {
+        (gen_bit(s, res, 0), gen_bit(s, res, bits - 1))
+    } else {
+        (gen_bit(s, res, bits - 1), gen_bit(s, res, bits - 2))
+    };
+    let (of, new) = (s.tcg.new_tmp(), s.tcg.new_tmp());
+    s.tcg.gen_xor(of, cf, other);
+    s.tcg.gen_andi(new, old, !(CF | OF));
+    s.tcg.gen_or(new, new, cf);
+    s.tcg.gen_deposit(new, new, of, OF.trailing_zeros(), 1);
+    new
 }
 
 /// Make `new` the flags (cc_op `Eflags`), or keep `old` if the run-time count is 0.

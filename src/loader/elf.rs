@@ -114,7 +114,7 @@ fn load_segment<'a>(file: &'a [u8], ph: &[u8]) -> Result<Option<(u32, Segment<'a
 fn entry_physical(entry: u32, segments: &[(u32, Segment)]) -> Result<u32, LoadError> {
     let inside = |base: u32, seg: &Segment| entry.wrapping_sub(base) < seg.mem_size;
     if let Some((vaddr, seg)) = segments.iter().find(|(vaddr, seg)| inside(*vaddr, seg)) {
-        return Ok(entry - vaddr + seg.addr);
+        return Ok(entry.wrapping_sub(*vaddr).wrapping_add(seg.addr));
     }
     match segments.iter().any(|(_, seg)| inside(seg.addr, seg)) {
         true => Ok(entry),

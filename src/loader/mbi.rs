@@ -92,6 +92,13 @@ impl Area {
     }
 }
 
+/// Addresses of the strings placed after the kernel.
+struct Strings {
+    cmdline: u32,
+    modules: Vec<u32>,
+    loader_name: u32,
+}
+
 /// Write strings, modules, memory map and the information structure; `image_end` is the first
 /// byte after the kernel (bss included).
 pub fn write(mem: &mut PhysMem, image_end: u32, params: &BootParams) -> Result<Written, LoadError> {
@@ -99,35 +106,41 @@ pub fn write(mem: &mut PhysMem, image_end: u32, params: &BootParams) -> Result<W
     area.align_page();
     let mods_addr = area.next as u32;
     area.next += MOD_ENTRY_SIZE * params.modules.len() as u64;
-    let cmdline = area.put_str(mem, "command line", params.cmdline)?;
-    let mut strings = Vec::with_capacity(params.modules.len());
-    for m in params.modules {
-        strings.push(area.put_str(mem, "module string", m.cmdline)?);
-    }
-    let name = area.put_str(mem, "boot loader name", BOOTLOADER_NAME)?;
+    let strings = put_strings(mem, &mut area, params)?;
     let modules = load_modules(mem, &mut area, params)?;
-    let list: Vec<u8> = modules.iter().zip(&strings).flat_map(|(&(s, e), &str)| words(&[s, e, str, 0])).collect();
-    copy_to_ram(mem, "module list", mods_addr, &list)?;
+    let list = modules.iter().zip(&strings.modules).flat_map(|(&(start, end), &s)| words(&[start, end, s, 0]));
+    copy_to_ram(mem, "module list", mods_addr, &list.collect::<Vec<u8>>())?;
     let mmap_len = write_mmap(mem)?;
-    let mut mbi = [0u8; field::SIZE];
     let ram = mem.ram_size() as u64;
     let fields = [
         (field::FLAGS, all_flags()),
         (field::MEM_LOWER, MEM_LOWER_KIB),
         (field::MEM_UPPER, (ram.saturating_sub(MIB) / 1024) as u32),
         (field::BOOT_DEVICE, BOOT_DEVICE),
-        (field::CMDLINE, cmdline),
+        (field::CMDLINE, strings.cmdline),
         (field::MODS_COUNT, modules.len() as u32),
         (field::MODS_ADDR, mods_addr),
         (field::MMAP_LENGTH, mmap_len),
         (field::MMAP_ADDR, MMAP_ADDR),
-        (field::BOOT_LOADER_NAME, name),
+        (field::BOOT_LOADER_NAME, strings.loader_name),
     ];
+    let mut mbi = [0u8; field::SIZE];
     for (off, v) in fields {
         mbi[off..off + 4].copy_from_slice(&v.to_le_bytes());
     }
     copy_to_ram(mem, "multiboot info", MBI_ADDR, &mbi)?;
     Ok(Written { mbi_addr: MBI_ADDR, modules })
+}
+
+/// The kernel command line, each module's string, the boot loader name.
+fn put_strings(mem: &mut PhysMem, area: &mut Area, params: &BootParams) -> Result<Strings, LoadError> {
+    let cmdline = area.put_str(mem, "command line", params.cmdline)?;
+    let mut modules = Vec::with_capacity(params.modules.len());
+    for m in params.modules {
+        modules.push(area.put_str(mem, "module string", m.cmdline)?);
+    }
+    let loader_name = area.put_str(mem, "boot loader name", BOOTLOADER_NAME)?;
+    Ok(Strings { cmdline, modules, loader_name })
 }
 
 fn all_flags() -> u32 {

@@ -140,6 +140,17 @@ impl Tlb {
         self.stats.flushes += 1;
     }
 
+    /// Send stores to the host page at `host` through the slow path: set `TLB_CODE` in the write
+    /// tag of every valid entry that maps it (QEMU's `tlb_protect_code`).
+    pub fn protect_code(&mut self, host: usize) {
+        for e in self.tables.iter_mut().flatten() {
+            let tag = e.addr_write;
+            if tag & (TLB_INVALID | TLB_MMIO) == 0 && e.addend.wrapping_add((tag & PAGE_MASK) as usize) == host {
+                e.addr_write |= TLB_CODE;
+            }
+        }
+    }
+
     /// Drop the entries that map the page of `addr` (QEMU's `tlb_flush_page`).
     pub fn flush_page(&mut self, addr: u32) {
         let i = self.index(addr);

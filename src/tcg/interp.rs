@@ -327,7 +327,7 @@ mod tests {
     #[test]
     fn runs_a_loop_and_reuses_its_buffer() {
         let code = InterpCode::new(&parse(LOOP));
-        let rt = Runtime { qemu_ld: dummy, qemu_st: dummy };
+        let rt = Runtime { qemu_ld: dummy, qemu_st: dummy, lookup_tb_ptr: dummy };
         for _ in 0..3 {
             let mut env: FakeEnv = [0; ENV_WORDS];
             // SAFETY: the IR only touches globals inside `env`.

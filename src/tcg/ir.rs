@@ -5,6 +5,7 @@
 //! order); constant temps are never written; every op's `args` holds outputs, inputs, then constants.
 
 use super::opcode::{OpFlags, Opcode};
+use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 /// A virtual register (TCG's `TCGTemp` index).
@@ -332,6 +333,8 @@ pub struct GlobalDef {
 pub struct TcgContext {
     pub temps: Vec<TempInfo>,
     pub ops: Vec<Op>,
+    /// Constant temps by value, so each constant is created once (kept in step with `temps`).
+    consts: BTreeMap<u32, Temp>,
     pub nb_globals: u32,
     pub nb_labels: u32,
 }
@@ -348,7 +351,7 @@ impl TcgContext {
             temps.push(TempInfo { kind: TempKind::Global { offset: g.offset }, name: Some(g.name) });
         }
         let nb_globals = temps.len() as u32;
-        TcgContext { temps, ops: Vec::with_capacity(256), nb_globals, nb_labels: 0 }
+        TcgContext { temps, ops: Vec::with_capacity(256), consts: BTreeMap::new(), nb_globals, nb_labels: 0 }
     }
 
     pub fn temp(&self, t: Temp) -> &TempInfo {
@@ -372,11 +375,12 @@ impl TcgContext {
 
     /// The constant temp for `v` (shared with earlier uses of the same value).
     pub fn const_i32(&mut self, v: u32) -> Temp {
-        let found = self.temps.iter().position(|t| t.kind == TempKind::Const(v));
-        match found {
-            Some(i) => Temp(i as u32),
-            None => self.new_temp(TempKind::Const(v)),
+        if let Some(&t) = self.consts.get(&v) {
+            return t;
         }
+        let t = self.new_temp(TempKind::Const(v));
+        self.consts.insert(v, t);
+        t
     }
 
     /// The value of `t` if it is a constant temp.

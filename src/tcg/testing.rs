@@ -105,7 +105,7 @@ unsafe extern "C" fn fake_qemu_st(env: *mut u8, addr: u32, memop: u32, _: u32, v
 
 /// Run `ctx` on `env` with the fake guest memory.
 pub fn run(ctx: &TcgContext, env: &mut FakeEnv) -> TbExit {
-    let rt = Runtime { qemu_ld: fake_qemu_ld, qemu_st: fake_qemu_st };
+    let rt = Runtime { qemu_ld: fake_qemu_ld, qemu_st: fake_qemu_st, lookup_tb_ptr: fake_qemu_ld };
     let code = InterpCode::new(ctx);
     // SAFETY: `env` is a `FakeEnv`, which covers every global offset and env offset tests use.
     unsafe { exec(&code, env.as_mut_ptr() as *mut u8, &rt) }

@@ -68,8 +68,14 @@ pub fn guest_cpu(code: &[u8], st: &State) -> Box<X86Cpu> {
 
 /// Run a machine until it stops.
 pub fn run_cpu(cpu: Box<X86Cpu>) -> (ExitReason, Box<X86Cpu>) {
+    run_cpu_tb(cpu, ExecOptions::default().tb_max_insns)
+}
+
+/// Run a machine with TBs of at most `tb_max_insns` instructions (1: lazy flags cross every
+/// instruction through the `cc_op` globals).
+pub fn run_cpu_tb(cpu: Box<X86Cpu>, tb_max_insns: u32) -> (ExitReason, Box<X86Cpu>) {
     let log = Logger { mask: Default::default(), sink: Box::new(NoLog) };
-    let opts = ExecOptions { max_insns: Some(10_000), ..Default::default() };
+    let opts = ExecOptions { max_insns: Some(10_000), tb_max_insns };
     let mut m = Machine::new(cpu, opts, log);
     let r = m.cpu_exec();
     (r, m.cpu)
@@ -77,7 +83,12 @@ pub fn run_cpu(cpu: Box<X86Cpu>) -> (ExitReason, Box<X86Cpu>) {
 
 /// Run `code` on tcg86 from `st`; the resulting state (esp kept from `st`).
 pub fn run_guest(code: &[u8], st: &State) -> State {
-    let (r, cpu) = run_cpu(guest_cpu(code, st));
+    run_guest_tb(code, st, ExecOptions::default().tb_max_insns)
+}
+
+/// `run_guest` with TBs of at most `tb_max_insns` instructions.
+pub fn run_guest_tb(code: &[u8], st: &State, tb_max_insns: u32) -> State {
+    let (r, cpu) = run_cpu_tb(guest_cpu(code, st), tb_max_insns);
     assert_eq!(r, ExitReason::Status(HALTED), "guest did not reach its hlt: code {:02x?}", code);
     let mut regs = cpu.env.regs;
     regs[ESP] = st.regs[ESP];
@@ -175,6 +186,108 @@ mod host {
         })
     }
 
+    // host_exec32(regs: *mut HostRegs, low: *mut u8): like host_exec, but enters the 32-bit
+    // code at low + 0x100 in compatibility mode (Linux's __USER32_CS = 0x23) through a far
+    // return, on a stack inside the low page. The 32-bit code comes back through the 64-bit stub
+    // at low + 0x80, which stores the registers and resumes at the continuation saved at
+    // low + 0xf10 with the rsp saved at low + 0xf00.
+    core::arch::global_asm!(
+        ".globl tcg86_test_host_exec32",
+        "tcg86_test_host_exec32:",
+        "push rbx",
+        "push rbp",
+        "push r12",
+        "push r13",
+        "push r14",
+        "push r15",
+        "mov [rsi + 0xf00], rsp",
+        "mov [rsi + 0xf08], rdi",
+        "lea rax, [rip + 2f]",
+        "mov [rsi + 0xf10], rax",
+        "lea rsp, [rsi + 0xe00]",
+        "push 0x23",
+        "lea rax, [rsi + 0x100]",
+        "push rax",
+        "mov r15, rdi",
+        "push qword ptr [r15 + 32]",
+        "popfq",
+        "mov eax, [r15]",
+        "mov ecx, [r15 + 4]",
+        "mov edx, [r15 + 8]",
+        "mov ebx, [r15 + 12]",
+        "mov ebp, [r15 + 20]",
+        "mov esi, [r15 + 24]",
+        "mov edi, [r15 + 28]",
+        "retfq",
+        "2:",
+        "pop r15",
+        "pop r14",
+        "pop r13",
+        "pop r12",
+        "pop rbp",
+        "pop rbx",
+        "ret",
+    );
+
+    extern "C" {
+        fn tcg86_test_host_exec32(regs: *mut HostRegs, low: *mut u8);
+    }
+
+    /// The low page (code, stack and stub for 32-bit runs).
+    const LOW: u32 = 0x0031_0000;
+
+    /// The 64-bit return stub placed at LOW + 0x80 (hand-encoded: it must live below 4 GiB).
+    fn stub64() -> Vec<u8> {
+        let abs = |a: u32| a.to_le_bytes();
+        let mut v = vec![0x9c]; // pushfq
+        v.extend([0x4c, 0x8b, 0x3c, 0x25]); // mov r15, [LOW + 0xf08]
+        v.extend(abs(LOW + 0xf08));
+        v.extend([0x41, 0x8f, 0x47, 0x20]); // pop qword [r15 + 32]
+        v.extend([0x41, 0x89, 0x07]); // mov [r15], eax
+        v.extend([0x41, 0x89, 0x4f, 0x04, 0x41, 0x89, 0x57, 0x08, 0x41, 0x89, 0x5f, 0x0c]);
+        v.extend([0x41, 0x89, 0x6f, 0x14, 0x41, 0x89, 0x77, 0x18, 0x41, 0x89, 0x7f, 0x1c]);
+        v.extend([0x48, 0x8b, 0x24, 0x25]); // mov rsp, [LOW + 0xf00]
+        v.extend(abs(LOW + 0xf00));
+        v.extend([0xff, 0x24, 0x25]); // jmp [LOW + 0xf10]
+        v.extend(abs(LOW + 0xf10));
+        v
+    }
+
+    /// Run `code` natively in 32-bit compatibility mode from `st` (for instructions that are
+    /// invalid or different in 64-bit mode: BCD, inc/dec 40+r, 0x67 addressing).
+    pub fn run_host32(code: &[u8], st: &State) -> State {
+        let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        pages();
+        static LOW_PAGE: std::sync::OnceLock<isize> = std::sync::OnceLock::new();
+        let low = *LOW_PAGE.get_or_init(|| mmap(LOW as usize, 4096, PROT_RWX, MAP_PRIVATE_ANON | MAP_FIXED_NOREPLACE));
+        assert_eq!(low, LOW as isize, "mmap low page");
+        let mut c32 = vec![0x6a, 0x2b, 0x1f, 0x6a, 0x2b, 0x07]; // ds = es = __USER_DS
+        c32.extend_from_slice(code);
+        c32.extend([0x6a, 0x33, 0x68]); // push $__USER_CS; push $stub; lret
+        c32.extend((LOW + 0x80).to_le_bytes());
+        c32.push(0xcb);
+        assert!(c32.len() < 0xd00);
+        let stub = stub64();
+        // SAFETY: the low page and the data page are mapped for the life of the process and only
+        // used under LOCK; the stub and the 32-bit code fit in their slots.
+        unsafe {
+            let p = LOW as *mut u8;
+            std::ptr::copy_nonoverlapping(stub.as_ptr(), p.add(0x80), stub.len());
+            std::ptr::copy_nonoverlapping(c32.as_ptr(), p.add(0x100), c32.len());
+            std::ptr::copy_nonoverlapping(st.mem.as_ptr(), DATA as *mut u8, DATA_LEN);
+        }
+        let mut hr = HostRegs { regs: st.regs, rflags: (st.flags & ARITH) as u64 | 0x202 };
+        // SAFETY: the thunk saves every callee-saved register and rsp, runs only the code above,
+        // which touches registers, the low page's stack and the data page, and comes back.
+        unsafe { tcg86_test_host_exec32(&mut hr, LOW as *mut u8) };
+        let mut mem = vec![0u8; DATA_LEN];
+        // SAFETY: the data page is mapped (see above).
+        unsafe { std::ptr::copy_nonoverlapping(DATA as *const u8, mem.as_mut_ptr(), DATA_LEN) };
+        let mut regs = hr.regs;
+        regs[ESP] = st.regs[ESP];
+        State { regs, flags: hr.rflags as u32 & ARITH, mem }
+    }
+
     /// Serializes use of the shared pages between test threads.
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
@@ -204,7 +317,7 @@ mod host {
     }
 }
 
-pub use host::run_host;
+pub use host::{run_host, run_host32};
 
 /// Run `code` on tcg86 and on the host from `st`; they must agree on registers, memory and the
 /// flags outside `undef`. Returns the guest state.
@@ -230,6 +343,26 @@ pub fn check(code: &[u8], st: &State, undef: u32) -> State {
             if g.mem != h.mem { "\n  memory differs" } else { "" }
         );
     }
+    g
+}
+
+/// `check` against the host running in 32-bit compatibility mode.
+pub fn check32(code: &[u8], st: &State, undef: u32) -> State {
+    let g = run_guest(code, st);
+    let h = run_host32(code, st);
+    let m = ARITH & !undef;
+    assert!(
+        g.regs == h.regs && g.mem == h.mem && (g.flags & m) == (h.flags & m),
+        "mismatch (32-bit host) for {:02x?}\n  in: {:x?} flags {:#x}\n  tcg86 {:x?} flags {:#x}\n  host  {:x?} flags {:#x}{}",
+        code,
+        st.regs,
+        st.flags,
+        g.regs,
+        g.flags,
+        h.regs,
+        h.flags,
+        if g.mem != h.mem { "\n  memory differs" } else { "" }
+    );
     g
 }
 

@@ -1,0 +1,92 @@
+//! Running a configuration: sinks, bus, CPU, boot, `cpu_exec`, then the exit report and the
+//! statistics. The exit status follows the contract in `--help` (see `usage.rs`).
+
+use super::args::{Backend, Config, Serial};
+use super::images;
+use super::sinks::{FileLog, FileSink, StderrLog, StdoutSink};
+use std::fs::File;
+use std::io::BufWriter;
+use tcg86::cpu::X86Cpu;
+use tcg86::exec::log::{LogSink, Logger};
+use tcg86::exec::{ExecOptions, ExitReason, Machine};
+use tcg86::frontend::helpers::EXIT_HALTED;
+use tcg86::hw::pc::pc_bus;
+use tcg86::hw::{CharSink, NullSink};
+use tcg86::loader::{boot_multiboot, BootParams, Module};
+use tcg86::sys::host::alloc_code_region;
+
+/// Boot and run; `Ok` is the exit status, `Err` the message for an emulator error.
+pub fn run(cfg: &Config) -> Result<i32, String> {
+    let images = images::read(cfg)?;
+    let bus = pc_bus(open_serial(&cfg.serial)?, Box::new(StdoutSink));
+    let mut cpu = Box::new(X86Cpu::new(cfg.ram_size, cfg.tlb_bits, bus));
+    let modules: Vec<Module> = images.modules.iter().map(|(data, s)| Module { data, cmdline: s }).collect();
+    let params = BootParams { kernel: &images.kernel, cmdline: &images.cmdline, modules: &modules };
+    boot_multiboot(&mut cpu, &params).map_err(|e| format!("kernel '{}': {e}", images.name))?;
+    let opts = ExecOptions { max_insns: cfg.max_insns, ..ExecOptions::default() };
+    let log = Logger { mask: cfg.log_mask, sink: open_log(cfg.log_file.as_deref())? };
+    let mut machine = Machine::new(cpu, opts, log);
+    if cfg.backend == Backend::Jit {
+        enable_jit(&mut machine, cfg.tb_size_mib.unwrap_or(DEFAULT_TB_SIZE_MIB))?;
+    }
+    let reason = machine.cpu_exec();
+    let status = report(reason, &machine);
+    if cfg.stats {
+        eprint!("{}", super::stats::format(&machine));
+    }
+    // Dropping the machine flushes the file sinks.
+    drop(machine);
+    Ok(status)
+}
+
+/// Code buffer size for the JIT when `--tb-size` is not given.
+pub const DEFAULT_TB_SIZE_MIB: u32 = 64;
+
+/// Map the code buffer and hand it to the machine's JIT.
+fn enable_jit(machine: &mut Machine, mib: u32) -> Result<(), String> {
+    let len = (mib as usize) << 20;
+    let region = alloc_code_region(len).ok_or(format!("could not map {mib} MiB of executable memory for the JIT"))?;
+    // SAFETY: a fresh mapping that only this machine uses; it is never unmapped, so it outlives
+    // the machine.
+    let ok = unsafe { machine.enable_jit(region) };
+    ok.then_some(()).ok_or(format!("the JIT code buffer ({mib} MiB) is too small"))
+}
+
+fn open_serial(serial: &Serial) -> Result<Box<dyn CharSink>, String> {
+    Ok(match serial {
+        Serial::Stdio => Box::new(StdoutSink),
+        Serial::None => Box::new(NullSink),
+        Serial::File(path) => {
+            let f = File::create(path).map_err(|e| format!("-serial file:{path}: {e}"))?;
+            Box::new(FileSink(BufWriter::new(f)))
+        }
+    })
+}
+
+fn open_log(path: Option<&str>) -> Result<Box<dyn LogSink>, String> {
+    match path {
+        None => Ok(Box::new(StderrLog)),
+        Some(path) => {
+            let f = File::create(path).map_err(|e| format!("-D {path}: {e}"))?;
+            Ok(Box::new(FileLog(BufWriter::new(f))))
+        }
+    }
+}
+
+/// One line on stderr for the stops that are not the guest's own choice; the exit status.
+fn report(reason: ExitReason, m: &Machine) -> i32 {
+    let eip = m.cpu.env.eip;
+    match reason {
+        ExitReason::Status(EXIT_HALTED) => {
+            // The hlt helper has already moved eip past the one-byte instruction.
+            eprintln!(
+                "tcg86: HLT with interrupts disabled at eip={:#010x}: nothing can wake the CPU",
+                eip.wrapping_sub(1)
+            )
+        }
+        ExitReason::Shutdown => eprintln!("tcg86: triple fault at eip={eip:#010x}: the CPU shut down"),
+        ExitReason::InsnLimit => eprintln!("tcg86: stopped after {} guest instructions (--max-insns)", m.stats.insns),
+        ExitReason::Status(_) => {}
+    }
+    reason.status()
+}

@@ -1,0 +1,113 @@
+//! Synthetic multiboot images for the loader and command-line tests, built byte by byte so the
+//! tests need no assembler: a.out-kludge images, ELF32 executables, and a few code snippets.
+#![allow(dead_code)]
+
+pub const MAGIC: u32 = 0x1bad_b002;
+pub const AOUT_KLUDGE: u32 = 1 << 16;
+pub const BASE: u32 = 0x10_0000;
+
+/// `mov $v,%al; out %al,$0xf4`: exit with status `(v << 1) | 1`.
+pub fn exit_with(v: u8) -> Vec<u8> {
+    vec![0xb0, v, 0xe6, 0xf4]
+}
+
+/// `cli; hlt`.
+pub const CLI_HLT: [u8; 2] = [0xfa, 0xf4];
+/// `jmp .`
+pub const SPIN: [u8; 2] = [0xeb, 0xfe];
+/// `ud2`
+pub const UD2: [u8; 2] = [0x0f, 0x0b];
+
+pub fn words(ws: &[u32]) -> Vec<u8> {
+    ws.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+
+/// A multiboot header with only `flags`.
+pub fn header(flags: u32) -> Vec<u8> {
+    words(&[MAGIC, flags, 0u32.wrapping_sub(MAGIC.wrapping_add(flags))])
+}
+
+/// An a.out-kludge image loaded at `BASE`: the 32-byte header, then `code` (the entry point),
+/// followed by `bss` zero bytes in memory.
+pub fn aout(code: &[u8], bss: u32) -> Vec<u8> {
+    let end = BASE + 32 + code.len() as u32;
+    let mut f = header(AOUT_KLUDGE);
+    f.extend(words(&[BASE, BASE, end, end + bss, BASE + 32]));
+    f.extend_from_slice(code);
+    f
+}
+
+/// One ELF32 program header's worth of segment.
+pub struct Seg<'a> {
+    pub paddr: u32,
+    pub vaddr: u32,
+    pub data: &'a [u8],
+    pub memsz: u32,
+}
+
+/// An ELF32 i386 executable: header, program headers, a multiboot header (flags 0), then the
+/// segments' data in order.
+pub fn elf(segs: &[Seg], entry: u32) -> Vec<u8> {
+    let phoff = 52u32;
+    let mb_off = phoff + 32 * segs.len() as u32;
+    let mut data_off = mb_off + 12;
+    let mut f = vec![0x7f, b'E', b'L', b'F', 1, 1, 1];
+    f.resize(16, 0);
+    f.extend_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+    f.extend_from_slice(&3u16.to_le_bytes()); // EM_386
+    f.extend(words(&[1, entry, phoff, 0, 0]));
+    for h in [52u16, 32, segs.len() as u16, 40, 0, 0] {
+        f.extend_from_slice(&h.to_le_bytes());
+    }
+    for s in segs {
+        f.extend(words(&[1, data_off, s.vaddr, s.paddr, s.data.len() as u32, s.memsz, 7, 0x1000]));
+        data_off += s.data.len() as u32;
+    }
+    f.extend(header(0));
+    segs.iter().for_each(|s| f.extend_from_slice(s.data));
+    f
+}
+
+/// Set byte `at` of a header field (little-endian u16/u32 helpers for corrupting images).
+pub fn put_u32(f: &mut [u8], at: usize, v: u32) {
+    f[at..at + 4].copy_from_slice(&v.to_le_bytes());
+}
+
+pub fn put_u16(f: &mut [u8], at: usize, v: u16) {
+    f[at..at + 2].copy_from_slice(&v.to_le_bytes());
+}
+
+/// Prints `[cmdline]`, `[boot loader name]`, `[module 0 string]`, `[module 1 string]` (one per line)
+/// from the multiboot information over COM1, then exits with status `(mods_count << 1) | 1`.
+/// Needs two modules. Position-independent; stack at 0x90000.
+#[rustfmt::skip]
+pub const PRINT_MBI_STRINGS: &[u8] = &[
+    0xbc, 0x00, 0x00, 0x09, 0x00,     // mov $0x90000,%esp
+    0x89, 0xdd,                       // mov %ebx,%ebp            ebp = mbi
+    0x8b, 0x75, 0x10,                 // mov 0x10(%ebp),%esi      cmdline
+    0xe8, 0x20, 0x00, 0x00, 0x00,     // call puts
+    0x8b, 0x75, 0x40,                 // mov 0x40(%ebp),%esi      boot_loader_name
+    0xe8, 0x18, 0x00, 0x00, 0x00,     // call puts
+    0x8b, 0x7d, 0x18,                 // mov 0x18(%ebp),%edi      mods_addr
+    0x8b, 0x77, 0x08,                 // mov 0x8(%edi),%esi       mods[0].string
+    0xe8, 0x0d, 0x00, 0x00, 0x00,     // call puts
+    0x8b, 0x77, 0x18,                 // mov 0x18(%edi),%esi      mods[1].string
+    0xe8, 0x05, 0x00, 0x00, 0x00,     // call puts
+    0x8b, 0x45, 0x14,                 // mov 0x14(%ebp),%eax      mods_count
+    0xe6, 0xf4,                       // out %al,$0xf4
+    // puts: "[" string "]\n"
+    0x66, 0xba, 0xf8, 0x03,           // mov $0x3f8,%dx
+    0xb0, 0x5b,                       // mov $0x5b,%al
+    0xee,                             // out %al,(%dx)
+    0x8a, 0x06,                       // 1: mov (%esi),%al
+    0x3c, 0x00,                       // cmp $0x0,%al
+    0x74, 0x04,                       // je 2f
+    0xee,                             // out %al,(%dx)
+    0x46,                             // inc %esi
+    0xeb, 0xf6,                       // jmp 1b
+    0xb0, 0x5d,                       // 2: mov $0x5d,%al
+    0xee,                             // out %al,(%dx)
+    0xb0, 0x0a,                       // mov $0xa,%al
+    0xee,                             // out %al,(%dx)
+    0xc3,                             // ret
+];

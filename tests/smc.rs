@@ -1,0 +1,100 @@
+//! Self-modifying code: stores into translated code invalidate exactly the TBs they overlap, a
+//! store into the running TB completes and execution goes on in fresh code, and a loop that
+//! patches itself on every iteration stays correct. Every case runs under the interpreter and the
+//! JIT, with chaining on and off.
+
+use tcg86::cpu::X86Cpu;
+use tcg86::exec::log::{LogMask, Logger, NoLog};
+use tcg86::exec::{ExecOptions, ExitReason, Machine};
+use tcg86::hw::debug::{DebugExit, DEBUG_EXIT_PORT};
+use tcg86::hw::Bus;
+use tcg86::softmmu::PhysAddr;
+
+const MODES: [(bool, bool); 4] = [(false, false), (false, true), (true, false), (true, true)];
+
+/// Run `code` at 1 MiB; returns the exit, the CPU and the machine's invalidation count.
+fn run(code: &[(u32, &[u8])], jit: bool, nochain: bool) -> (ExitReason, Box<X86Cpu>, u64) {
+    let mut bus = Bus::new();
+    bus.add(DEBUG_EXIT_PORT, 1, Box::new(DebugExit));
+    let mut cpu = Box::new(X86Cpu::new(4 << 20, 8, bus));
+    for (addr, bytes) in code {
+        cpu.mem.load(PhysAddr(*addr), bytes).unwrap();
+    }
+    cpu.env.reset_multiboot(0x100000, 0x9000);
+    cpu.env.regs[4] = 0x200000;
+    let mask = if nochain { LogMask::NOCHAIN } else { LogMask::empty() };
+    let log = Logger { mask, sink: Box::new(NoLog) };
+    let mut m = Machine::new(cpu, ExecOptions { max_insns: Some(1_000_000), ..Default::default() }, log);
+    if jit {
+        let region = tcg86::sys::host::alloc_code_region(1 << 20).expect("mmap");
+        // SAFETY: a fresh mapping used only by this machine.
+        assert!(unsafe { m.enable_jit(region) });
+    }
+    let r = m.cpu_exec();
+    let inval = m.tbs.stats.invalidations;
+    (r, m.cpu, inval)
+}
+
+#[test]
+fn patching_a_translated_later_tb_takes_effect() {
+    let main: &[u8] = &[
+        0xe8, 0x1b, 0x00, 0x00, 0x00, // 100000: call f (100020)
+        0xc6, 0x05, 0x21, 0x00, 0x10, 0x00, 0x05, // 100005: movb $5, 0x100021 (f's immediate)
+        0xe8, 0x0f, 0x00, 0x00, 0x00, // 10000c: call f
+        0xe6, 0xf4, // 100011: out %al, $0xf4
+    ];
+    let f: &[u8] = &[0xb8, 0x01, 0x00, 0x00, 0x00, 0xc3]; // 100020: mov $1,%eax; ret
+    for (jit, nochain) in MODES {
+        let (r, _, inval) = run(&[(0x100000, main), (0x100020, f)], jit, nochain);
+        assert_eq!(r, ExitReason::Status((5 << 1) | 1), "jit={jit} nochain={nochain}");
+        assert!(inval >= 1, "f's TB was invalidated");
+    }
+}
+
+#[test]
+fn patching_the_running_tb_completes_the_store_and_runs_fresh_code() {
+    let code: &[u8] = &[
+        0xc6, 0x05, 0x08, 0x00, 0x10, 0x00, 0x07, // 100000: movb $7, 0x100008
+        0xb8, 0x01, 0x00, 0x00, 0x00, // 100007: mov $1,%eax (imm at 100008)
+        0xe6, 0xf4, // 10000c: out %al, $0xf4
+    ];
+    for (jit, nochain) in MODES {
+        let (r, cpu, _) = run(&[(0x100000, code)], jit, nochain);
+        assert_eq!(r, ExitReason::Status((7 << 1) | 1), "jit={jit} nochain={nochain}");
+        assert_eq!(cpu.mem.read(PhysAddr(0x100008), 1), 7, "the store completed");
+    }
+}
+
+#[test]
+fn a_loop_that_patches_itself_every_iteration_stays_correct() {
+    let code: &[u8] = &[
+        0xb9, 0xe8, 0x03, 0x00, 0x00, // 100000: mov $1000,%ecx
+        0x31, 0xc0, // 100005: xor %eax,%eax
+        0x88, 0x0d, 0x0e, 0x00, 0x10, 0x00, // 100007: mov %cl,0x10000e (low byte of the add's imm32)
+        0x05, 0x00, 0x00, 0x00, 0x00, // 10000d: add $imm32,%eax
+        0xe2, 0xf3, // 100012: loop 100007
+        0xe6, 0xf4, // 100014: out %al,$0xf4
+    ];
+    let expected: u32 = (1..=1000u32).map(|c| c & 0xff).sum();
+    for (jit, nochain) in MODES {
+        let (_, cpu, inval) = run(&[(0x100000, code)], jit, nochain);
+        assert_eq!(cpu.env.regs[0], expected, "jit={jit} nochain={nochain}");
+        assert!((1000..3000).contains(&inval), "one invalidation per iteration, not a storm: {inval}");
+    }
+}
+
+#[test]
+fn stores_to_data_on_a_code_page_invalidate_nothing() {
+    let code: &[u8] = &[
+        0xb9, 0x10, 0x27, 0x00, 0x00, // 100000: mov $10000,%ecx
+        0x89, 0x0d, 0x00, 0x08, 0x10, 0x00, // 100005: mov %ecx,0x100800 (same page, not code)
+        0xe2, 0xf8, // 10000b: loop 100005
+        0xe6, 0xf4, // 10000d: out %al,$0xf4
+    ];
+    for (jit, nochain) in MODES {
+        let (r, cpu, inval) = run(&[(0x100000, code)], jit, nochain);
+        assert_eq!(r, ExitReason::Status((0x02 << 1) | 1), "al of the multiboot magic");
+        assert_eq!(cpu.mem.read(PhysAddr(0x100800), 4), 1);
+        assert_eq!(inval, 0, "jit={jit} nochain={nochain}");
+    }
+}
