@@ -7,6 +7,10 @@
 //! with `-no-reboot`, exit. A fault during one delivery attempt is recorded in `env` like any other
 //! (see `X86Cpu::fault`) and taken out again here. Nothing in `env` changes before an attempt has
 //! read and checked everything it needs. Task gates and virtual-8086 mode are not supported (#GP).
+//!
+//! Interrupt shadow: `sti`, `mov ss` and `pop ss` set `hflags::INHIBIT_IRQ` and end their TB. The
+//! caller of `do_external_interrupt` must not deliver while it is set, and clear it once the next
+//! TB has run; a successful delivery and `hlt` also clear it.
 
 use super::far::Stack;
 use super::mem_helper::MemResult;
@@ -42,6 +46,8 @@ struct Event {
     error_code: u32,
     /// Software interrupt (`int n`, `int3`, `into`): gate DPL checked, no error code, returns to `next_eip`.
     is_int: bool,
+    /// External (hardware) interrupt: no error code whatever the vector.
+    external: bool,
 }
 
 impl Event {
@@ -49,7 +55,7 @@ impl Event {
     /// a double fault for contributory-after-contributory and for #PF followed by #PF or a
     /// contributory one, else the new exception (handled serially).
     fn after_fault(self, nested: (u8, u32)) -> Event {
-        let first = if self.is_int { None } else { Some(self.vector) };
+        let first = if self.is_int || self.external { None } else { Some(self.vector) };
         let second = nested.0;
         let df = match first {
             Some(EXCP_PF) => second == EXCP_PF || is_contributory(second),
@@ -57,10 +63,14 @@ impl Event {
             None => false,
         };
         if df {
-            Event { vector: EXCP_DF, error_code: 0, is_int: false }
+            Event::exception(EXCP_DF, 0)
         } else {
-            Event { vector: second, error_code: nested.1, is_int: false }
+            Event::exception(second, nested.1)
         }
+    }
+
+    fn exception(vector: u8, error_code: u32) -> Event {
+        Event { vector, error_code, is_int: false, external: false }
     }
 
     /// The EXT bit of error codes for faults during this delivery (SDM Vol. 3A, 6.13).
@@ -74,14 +84,26 @@ impl X86Cpu {
     /// return address for software interrupts, else the faulting eip (`env.eip`) is pushed.
     pub fn do_interrupt(&mut self, vector: u8, is_int: bool, error_code: u32, next_eip: u32) -> Result<(), Shutdown> {
         self.env.exception_is_int = 0;
-        let mut ev = Event { vector, error_code, is_int };
+        self.deliver_event(Event { vector, error_code, is_int, external: false }, next_eip)
+    }
+
+    /// Deliver external interrupt `vector` (from the interrupt controller) between instructions:
+    /// no error code, no gate DPL check, returns to `env.eip`.
+    pub fn do_external_interrupt(&mut self, vector: u8) -> Result<(), Shutdown> {
+        let eip = self.env.eip;
+        self.deliver_event(Event { vector, error_code: 0, is_int: false, external: true }, eip)
+    }
+
+    /// Deliver `ev`, turning faults during delivery into the next event (6.15); shutdown when
+    /// delivering a double fault faults.
+    fn deliver_event(&mut self, mut ev: Event, next_eip: u32) -> Result<(), Shutdown> {
         for _ in 0..4 {
             let ret = if ev.is_int { next_eip } else { self.env.eip };
             if self.deliver_once(ev, ret).is_ok() {
                 return Ok(());
             }
             let Some(nested) = self.take_nested() else { return Err(Shutdown) };
-            if ev.vector == EXCP_DF && !ev.is_int {
+            if ev.vector == EXCP_DF && !ev.is_int && !ev.external {
                 return Err(Shutdown);
             }
             ev = ev.after_fault(nested);
@@ -96,12 +118,15 @@ impl X86Cpu {
         (0..256).contains(&v).then_some((v as u8, self.env.error_code))
     }
 
+    /// One attempt; on success the interrupt shadow of a preceding sti/mov ss is over.
     fn deliver_once(&mut self, ev: Event, ret_eip: u32) -> MemResult<()> {
         if self.env.cr[0] & cr0::PE == 0 {
-            self.deliver_real(ev, ret_eip)
+            self.deliver_real(ev, ret_eip)?;
         } else {
-            self.deliver_protected(ev, ret_eip)
+            self.deliver_protected(ev, ret_eip)?;
         }
+        self.env.hflags &= !hflags::INHIBIT_IRQ;
+        Ok(())
     }
 
     /// Real mode: CS:IP from the IVT, FLAGS, CS and IP pushed as 16-bit words (SDM Vol. 3A, 20.1.4).
@@ -176,19 +201,7 @@ impl X86Cpu {
         let cpl = self.env.cpl();
         let new_cpl = if !cs.conforming() && cs.dpl() < cpl { cs.dpl() } else { cpl };
         let size = if gate_hi & (1 << 11) != 0 { 4 } else { 2 };
-        let (mut st, new_ss) = if new_cpl < cpl {
-            let (st, ss) = self.inner_stack(ev, new_cpl)?;
-            (st, Some(ss))
-        } else {
-            (self.stack(), None)
-        };
-        if new_ss.is_some() {
-            let old_ss = self.env.segs[R_SS].selector;
-            let old_esp = self.env.regs[R_ESP];
-            self.push(&mut st, size, old_ss)?;
-            self.push(&mut st, size, old_esp)?;
-        }
-        self.push_frame(&mut st, ev, size, ret_eip)?;
+        let (st, new_ss) = self.handler_stack(ev, new_cpl, size, ret_eip)?;
         match new_ss {
             Some((sel, d)) => {
                 self.env.segs[R_SS] = d.to_cache(sel);
@@ -203,8 +216,31 @@ impl X86Cpu {
             clear |= eflags::IF;
         }
         self.env.eflags &= !clear;
-        self.env.hflags &= !hflags::INHIBIT_IRQ;
         Ok(())
+    }
+
+    /// Build the handler's stack frame without changing `env`: on the current stack, or for a more
+    /// privileged handler on the TSS stack after the old SS:ESP. Returns the stack and, on a
+    /// privilege change, the new SS.
+    fn handler_stack(
+        &mut self,
+        ev: Event,
+        new_cpl: u32,
+        size: u32,
+        ret_eip: u32,
+    ) -> MemResult<(Stack, Option<(u32, Descriptor)>)> {
+        if new_cpl == self.env.cpl() {
+            let mut st = self.stack();
+            self.push_frame(&mut st, ev, size, ret_eip)?;
+            return Ok((st, None));
+        }
+        let (mut st, new_ss) = self.inner_stack(ev.ext(), new_cpl)?;
+        let old_ss = self.env.segs[R_SS].selector;
+        let old_esp = self.env.regs[R_ESP];
+        self.push(&mut st, size, old_ss)?;
+        self.push(&mut st, size, old_esp)?;
+        self.push_frame(&mut st, ev, size, ret_eip)?;
+        Ok((st, Some(new_ss)))
     }
 
     /// Push EFLAGS, CS, EIP and, for exceptions that have one, the error code.
@@ -214,7 +250,7 @@ impl X86Cpu {
         self.push(st, size, flags)?;
         self.push(st, size, old_cs)?;
         self.push(st, size, ret_eip)?;
-        if !ev.is_int && has_error_code(ev.vector) {
+        if !ev.is_int && !ev.external && has_error_code(ev.vector) {
             self.push(st, size, ev.error_code)?;
         }
         Ok(())
@@ -222,11 +258,12 @@ impl X86Cpu {
 
     /// SS:ESP for privilege `dpl` from the current TSS, with SS checked (SDM Vol. 3A, 6.12.1, 7.2.1):
     /// returns the stack to push to and the new SS (selector, descriptor).
-    fn inner_stack(&mut self, ev: Event, dpl: u32) -> MemResult<(Stack, (u32, Descriptor))> {
+    /// `ext` is the EXT bit for error codes (1 while delivering an exception or external interrupt).
+    pub fn inner_stack(&mut self, ext: u32, dpl: u32) -> MemResult<(Stack, (u32, Descriptor))> {
         let (ss, esp) = self.tss_stack(dpl)?;
-        let ec = (ss & 0xfffc) | ev.ext();
+        let ec = (ss & 0xfffc) | ext;
         if is_null(ss) {
-            return Err(self.fault(EXCP_TS, ev.ext()));
+            return Err(self.fault(EXCP_TS, ext));
         }
         let d = match self.read_descriptor(ss)? {
             Ok(d) => d,
@@ -266,5 +303,44 @@ impl X86Cpu {
             let ss = self.ld(addr.wrapping_add(2), 2, 0)?;
             Ok((ss, sp))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fault(vector: u8) -> Event {
+        Event::exception(vector, 0)
+    }
+
+    #[test]
+    fn contributory_after_contributory_is_a_double_fault() {
+        assert_eq!(fault(EXCP_GP).after_fault((EXCP_NP, 0x18)).vector, EXCP_DF);
+        assert_eq!(fault(0).after_fault((EXCP_GP, 0)).vector, EXCP_DF);
+    }
+
+    #[test]
+    fn page_fault_then_page_fault_or_contributory_is_a_double_fault() {
+        assert_eq!(fault(EXCP_PF).after_fault((EXCP_PF, 2)).vector, EXCP_DF);
+        assert_eq!(fault(EXCP_PF).after_fault((EXCP_GP, 0)).vector, EXCP_DF);
+    }
+
+    #[test]
+    fn benign_first_or_software_interrupt_is_handled_serially() {
+        let next = fault(6).after_fault((EXCP_GP, 0x32));
+        assert_eq!((next.vector, next.error_code), (EXCP_GP, 0x32));
+        let int13 = Event { vector: EXCP_GP, error_code: 0, is_int: true, external: false };
+        assert_eq!(int13.after_fault((EXCP_GP, 0x6a)).vector, EXCP_GP);
+        assert_eq!(fault(EXCP_GP).after_fault((EXCP_PF, 0)).vector, EXCP_PF);
+    }
+
+    #[test]
+    fn ext_bit_is_set_for_events_not_raised_by_int_n() {
+        assert_eq!(fault(6).ext(), 1);
+        assert_eq!(Event { vector: 0x80, error_code: 0, is_int: true, external: false }.ext(), 0);
+        let irq = Event { vector: 8, error_code: 0, is_int: false, external: true };
+        assert_eq!(irq.ext(), 1);
+        assert_eq!(irq.after_fault((EXCP_GP, 0x42)).vector, EXCP_GP, "serial after an external interrupt");
     }
 }

@@ -2,15 +2,29 @@
 //! instruction pages; Vol. 3A, 5.8 privilege checks on control transfers).
 //!
 //! Each transfer reads and checks everything (stack words, descriptors) before it changes `env`, so
-//! a fault leaves the state of the instruction's start. Supported: real mode, and protected mode
-//! transfers to code segments at the same privilege, plus returns (RET, IRET) to an outer level.
-//! Call gates, task gates, task switches (IRET with NT) and virtual-8086 mode raise #GP.
+//! a fault leaves the state of the instruction's start. Supported: real mode; in protected mode
+//! transfers to code segments, through call gates (CALL to a more privileged level switches to the
+//! stack from the TSS and copies the parameters), and returns (RET, IRET) to the same or an outer
+//! level. Task gates, TSS targets, task switches (IRET with NT) and virtual-8086 mode raise #GP.
 
 use super::excp::{EXCP_GP, EXCP_NP, EXCP_SS};
 use super::mem_helper::MemResult;
 use super::seg::{is_null, Descriptor};
 use super::state::{desc, eflags, R_CS, R_ESP, R_SS};
 use super::x86cpu::X86Cpu;
+
+/// System descriptor types of call gates (SDM Vol. 3A, Table 3-2).
+const CALL_GATE16: u32 = 4;
+const CALL_GATE32: u32 = 12;
+
+/// A checked far JMP/CALL destination: the code segment to load and the entry offset.
+struct FarTarget {
+    selector: u32,
+    cs: Descriptor,
+    offset: u32,
+    /// Through a call gate: (push size in bytes, parameter count).
+    gate: Option<(u32, u32)>,
+}
 
 /// A stack that a helper pushes to or pops from: the writes reach `env` only through `commit`.
 #[derive(Copy, Clone, Debug)]
@@ -57,13 +71,17 @@ impl X86Cpu {
         self.env.regs[R_ESP] = st.esp_for(self.env.regs[R_ESP]);
     }
 
-    /// The code segment a far JMP or CALL names, checked (SDM Vol. 3A, 5.8.1). Gates are not supported.
-    fn far_target(&mut self, selector: u32) -> MemResult<Descriptor> {
+    /// The target a far JMP or CALL names, checked (SDM Vol. 3A, 5.8.1-5.8.5): a code segment, or a
+    /// call gate and the code segment it points to.
+    fn far_target(&mut self, selector: u32, offset: u32) -> MemResult<FarTarget> {
         if is_null(selector) {
             return Err(self.fault(EXCP_GP, 0));
         }
         let d = self.descriptor_or(selector, EXCP_GP)?;
         let (cpl, rpl, ec) = (self.env.cpl(), selector & 3, selector & 0xfffc);
+        if !d.is_segment() && matches!(d.sys_type(), CALL_GATE16 | CALL_GATE32) {
+            return self.call_gate_target(selector, d);
+        }
         let allowed = if d.conforming() { d.dpl() <= cpl } else { rpl <= cpl && d.dpl() == cpl };
         if !d.is_code() || !allowed {
             return Err(self.fault(EXCP_GP, ec));
@@ -71,7 +89,34 @@ impl X86Cpu {
         if !d.present() {
             return Err(self.fault(EXCP_NP, ec));
         }
-        Ok(d)
+        Ok(FarTarget { selector, cs: d, offset, gate: None })
+    }
+
+    /// Through a call gate: the gate's DPL must admit CPL and RPL; its code segment must be at the
+    /// same or a more privileged level.
+    fn call_gate_target(&mut self, selector: u32, gate: Descriptor) -> MemResult<FarTarget> {
+        let (cpl, rpl, ec) = (self.env.cpl(), selector & 3, selector & 0xfffc);
+        if gate.dpl() < cpl || gate.dpl() < rpl {
+            return Err(self.fault(EXCP_GP, ec));
+        }
+        if !gate.present() {
+            return Err(self.fault(EXCP_NP, ec));
+        }
+        let is32 = gate.sys_type() == CALL_GATE32;
+        let target = gate.lo >> 16;
+        let offset = if is32 { (gate.hi & 0xffff_0000) | (gate.lo & 0xffff) } else { gate.lo & 0xffff };
+        if is_null(target) {
+            return Err(self.fault(EXCP_GP, 0));
+        }
+        let d = self.descriptor_or(target, EXCP_GP)?;
+        if !d.is_code() || d.dpl() > cpl {
+            return Err(self.fault(EXCP_GP, target & 0xfffc));
+        }
+        if !d.present() {
+            return Err(self.fault(EXCP_NP, target & 0xfffc));
+        }
+        let size = if is32 { 4 } else { 2 };
+        Ok(FarTarget { selector: target, cs: d, offset, gate: Some((size, gate.hi & 0x1f)) })
     }
 
     /// Far JMP to `selector:offset`.
@@ -81,29 +126,72 @@ impl X86Cpu {
             self.env.eip = offset;
             return Ok(());
         }
-        let d = self.far_target(selector)?;
+        let t = self.far_target(selector, offset)?;
         let cpl = self.env.cpl();
-        self.load_cs(selector, d, cpl);
-        self.env.eip = offset;
+        if t.gate.is_some() && !t.cs.conforming() && t.cs.dpl() != cpl {
+            return Err(self.fault(EXCP_GP, t.selector & 0xfffc));
+        }
+        self.load_cs(t.selector, t.cs, cpl);
+        self.env.eip = t.offset;
         Ok(())
     }
 
-    /// Far CALL to `selector:offset` with `size`-byte pushes of CS and the return address.
+    /// Far CALL to `selector:offset` with `size`-byte pushes of CS and the return address (the gate's
+    /// size through a call gate).
     pub fn far_call(&mut self, selector: u32, offset: u32, size: u32, next_eip: u32) -> MemResult<()> {
-        let target = if self.protected_mode() { Some(self.far_target(selector)?) } else { None };
+        if !self.protected_mode() {
+            self.push_return(size, next_eip)?;
+            self.load_cs_real(selector);
+            self.env.eip = offset;
+            return Ok(());
+        }
+        let t = self.far_target(selector, offset)?;
+        let cpl = self.env.cpl();
+        match t.gate {
+            Some((gate_size, params)) if !t.cs.conforming() && t.cs.dpl() < cpl => {
+                self.call_inner(&t, gate_size, params, next_eip)
+            }
+            gate => {
+                self.push_return(gate.map_or(size, |g| g.0), next_eip)?;
+                self.load_cs(t.selector, t.cs, cpl);
+                self.env.eip = t.offset;
+                Ok(())
+            }
+        }
+    }
+
+    /// Push CS and the return address on the current stack.
+    fn push_return(&mut self, size: u32, next_eip: u32) -> MemResult<()> {
         let mut st = self.stack();
         let old_cs = self.env.segs[R_CS].selector;
         self.push(&mut st, size, old_cs)?;
         self.push(&mut st, size, next_eip)?;
         self.commit_stack(&st);
-        match target {
-            Some(d) => {
-                let cpl = self.env.cpl();
-                self.load_cs(selector, d, cpl);
-            }
-            None => self.load_cs_real(selector),
+        Ok(())
+    }
+
+    /// CALL through a gate to a more privileged level (SDM Vol. 2, CALL, "CALL-GATE-MORE-PRIVILEGE"):
+    /// the new stack from the TSS gets the old SS:ESP, `params` parameters copied from the old stack,
+    /// CS and the return address.
+    fn call_inner(&mut self, t: &FarTarget, size: u32, params: u32, next_eip: u32) -> MemResult<()> {
+        let new_cpl = t.cs.dpl();
+        let (mut st, (ss, ss_d)) = self.inner_stack(0, new_cpl)?;
+        let old = self.stack();
+        let old_ss = self.env.segs[R_SS].selector;
+        self.push(&mut st, size, old_ss)?;
+        self.push(&mut st, size, old.esp)?;
+        for i in (0..params).rev() {
+            let addr = old.base.wrapping_add(old.esp.wrapping_add(i * size) & old.mask);
+            let v = self.ld(addr, size, old.mmu_idx)?;
+            self.push(&mut st, size, v)?;
         }
-        self.env.eip = offset;
+        let old_cs = self.env.segs[R_CS].selector;
+        self.push(&mut st, size, old_cs)?;
+        self.push(&mut st, size, next_eip)?;
+        self.env.segs[R_SS] = ss_d.to_cache(ss);
+        self.env.regs[R_ESP] = st.esp_for(self.env.regs[R_ESP]);
+        self.load_cs(t.selector, t.cs, new_cpl);
+        self.env.eip = t.offset;
         Ok(())
     }
 
@@ -221,4 +309,31 @@ pub fn eflags_write_mask(cpl: u32, current: u32, size: u32) -> u32 {
         mask &= 0xffff;
     }
     mask
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn popf_mask_follows_cpl_and_iopl() {
+        let iopl0 = 0;
+        let iopl3 = eflags::IOPL;
+        let m = eflags_write_mask(0, iopl0, 4);
+        assert_ne!(m & eflags::IOPL, 0);
+        assert_ne!(m & eflags::IF, 0);
+        let m = eflags_write_mask(3, iopl3, 4);
+        assert_eq!(m & eflags::IOPL, 0, "IOPL only at CPL 0");
+        assert_ne!(m & eflags::IF, 0, "IF when CPL <= IOPL");
+        let m = eflags_write_mask(3, iopl0, 4);
+        assert_eq!(m & (eflags::IOPL | eflags::IF), 0);
+        assert_eq!(m & eflags::VM, 0, "never VM");
+        assert_eq!(eflags_write_mask(0, iopl0, 2) & !0xffff, 0, "16-bit popf");
+    }
+
+    #[test]
+    fn stack_pointer_keeps_high_half_on_a_16_bit_stack() {
+        let st = Stack { base: 0, esp: 0x1234_fffe, mask: 0xffff, mmu_idx: 0 };
+        assert_eq!(st.esp_for(0xabcd_0000), 0xabcd_fffe);
+    }
 }

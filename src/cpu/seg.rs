@@ -283,3 +283,40 @@ impl X86Cpu {
         Ok(())
     }
 }
+
+/// The descriptor queries LAR, LSL, VERR and VERW (SDM Vol. 2, their pages).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum DescQuery {
+    Lar,
+    Lsl,
+    Verr,
+    Verw,
+}
+
+impl X86Cpu {
+    /// Answer a descriptor query for `selector`: `Some(value)` when it succeeds (ZF = 1): the access
+    /// rights (LAR, bits 8-23 of the high dword), the byte-granular limit (LSL), or 0 (VERR/VERW).
+    pub fn query_descriptor(&mut self, selector: u32, q: DescQuery) -> MemResult<Option<u32>> {
+        let selector = selector & 0xffff;
+        if is_null(selector) {
+            return Ok(None);
+        }
+        let Ok(d) = self.read_descriptor(selector)? else { return Ok(None) };
+        let type_ok = match q {
+            DescQuery::Lar => d.is_segment() || matches!(d.sys_type(), 1..=5 | 9 | 11 | 12),
+            DescQuery::Lsl => d.is_segment() || matches!(d.sys_type(), 1..=3 | 9 | 11),
+            DescQuery::Verr => d.is_data() || d.readable_code(),
+            DescQuery::Verw => d.writable_data(),
+        };
+        let (cpl, rpl) = (self.env.cpl(), selector & 3);
+        let privileged = !d.conforming() && (d.dpl() < cpl || d.dpl() < rpl);
+        if !type_ok || privileged {
+            return Ok(None);
+        }
+        Ok(Some(match q {
+            DescQuery::Lar => d.hi & 0x00f0_ff00,
+            DescQuery::Lsl => d.limit(),
+            _ => 0,
+        }))
+    }
+}

@@ -1,5 +1,5 @@
-//! Segment register moves: mov to and from segment registers, lds/les/lfs/lgs/lss (SDM Vol. 2, MOV
-//! and LDS/LES/LFS/LGS/LSS; descriptor checks in `cpu::seg`).
+//! Segment register moves: mov to and from segment registers, lds/les/lfs/lgs/lss, and the
+//! descriptor queries lar/lsl/verr/verw (SDM Vol. 2, their pages; descriptor checks in `cpu::seg`).
 //!
 //! A load goes through the `load_seg` helper (it may fault, so it runs before any register write).
 //! Loading SS, DS or ES can change `hflags` (SS32, ADDSEG): the TB ends after it. Loading SS with
@@ -9,7 +9,8 @@ use super::disas::{DisasContext, EXCP_UD};
 use super::helpers;
 use super::operand::{seg_index, Loc};
 use super::stack::gen_eob_next;
-use crate::cpu::state::{hflags, offsets, R_CS, R_DS, R_ES, R_FS, R_GS, R_SS};
+use crate::cpu::state::{eflags, hflags, offsets, CpuState, R_CS, R_DS, R_ES, R_FS, R_GS, R_SS};
+use crate::tcg::Cond;
 use crate::tcg::Temp;
 use iced_x86::{Mnemonic, OpKind};
 
@@ -23,6 +24,7 @@ pub fn translate(s: &mut DisasContext) -> bool {
         Mnemonic::Lfs => gen_lxs(s, R_FS),
         Mnemonic::Lgs => gen_lxs(s, R_GS),
         Mnemonic::Lss => gen_lxs(s, R_SS),
+        Mnemonic::Lar | Mnemonic::Lsl | Mnemonic::Verr | Mnemonic::Verw => gen_desc_query(s),
         _ => return false,
     }
     true
@@ -96,4 +98,46 @@ fn gen_lxs(s: &mut DisasContext, seg: usize) {
     let r = s.insn.op0_register();
     s.gen_write_reg(r, off);
     gen_end_after_seg_load(s, seg);
+}
+
+/// lar/lsl r, r/m16 and verr/verw r/m16: ZF = 1 when the selector passes the checks, and only then
+/// does lar/lsl write its destination (#UD outside protected mode).
+fn gen_desc_query(s: &mut DisasContext) {
+    if s.flags & hflags::PE == 0 {
+        return s.gen_exception(EXCP_UD);
+    }
+    let m = s.insn.mnemonic();
+    let writes_reg = matches!(m, Mnemonic::Lar | Mnemonic::Lsl);
+    let src = s.operand(u32::from(writes_reg));
+    let size = if matches!(src, Loc::Mem(_)) { 1 } else { s.op_size_log2(u32::from(writes_reg)) };
+    let sel = s.gen_load(src, size);
+    let helper = match m {
+        Mnemonic::Lar => &helpers::seg::LAR,
+        Mnemonic::Lsl => &helpers::seg::LSL,
+        Mnemonic::Verr => &helpers::seg::VERR,
+        _ => &helpers::seg::VERW,
+    };
+    let res = s.tcg.new_tmp();
+    s.tcg.gen_call(helper, Some(res), &[sel]);
+    let ok = s.tcg.new_tmp();
+    s.tcg.gen_ld(ok, core::mem::offset_of!(CpuState, scratch) as u32);
+    gen_set_zf(s, ok);
+    if writes_reg {
+        let r = s.insn.op0_register();
+        let old = s.gen_read_reg(r);
+        let zero = s.tcg.const_i32(0);
+        let v = s.tcg.new_tmp();
+        s.tcg.gen_movcond(Cond::Ne, v, ok, zero, res, old);
+        s.gen_write_reg(r, v);
+    }
+}
+
+/// ZF = `zf` (0 or 1), the other arithmetic flags kept: the flags become `CcOp::Eflags`.
+fn gen_set_zf(s: &mut DisasContext, zf: Temp) {
+    s.gen_compute_eflags();
+    let src = super::CPU_CC_SRC;
+    let bit = s.tcg.new_tmp();
+    s.tcg.gen_shli(bit, zf, eflags::ZF.trailing_zeros());
+    s.tcg.gen_andi(src, src, !eflags::ZF);
+    s.tcg.gen_or(src, src, bit);
 }

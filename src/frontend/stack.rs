@@ -43,7 +43,11 @@ pub fn stack_op_size_log2(s: &DisasContext) -> u32 {
 /// The stack offset `esp + delta`, wrapped to the stack size (the caller adds SS's base).
 pub fn gen_stack_offset(s: &mut DisasContext, delta: i32) -> Temp {
     let t = s.tcg.new_tmp();
-    s.tcg.gen_addi(t, cpu_reg(R_ESP), delta as u32);
+    match delta {
+        0 => s.tcg.gen_mov(t, cpu_reg(R_ESP)),
+        d if d < 0 => s.tcg.gen_subi(t, cpu_reg(R_ESP), d.unsigned_abs()),
+        d => s.tcg.gen_addi(t, cpu_reg(R_ESP), d as u32),
+    }
     if !s.ss32() {
         s.tcg.gen_ext16u(t, t);
     }

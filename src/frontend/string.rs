@@ -1,5 +1,6 @@
 //! String instructions: movs, stos, lods, cmps, scas, ins, outs (b/w/d), with rep/repe/repne
-//! (SDM Vol. 2, their instruction pages and "REP/REPE/REPZ/REPNE/REPNZ").
+//! (SDM Vol. 2, their instruction pages and "REP/REPE/REPZ/REPNE/REPNZ"), and the table lookup
+//! xlat.
 //!
 //! The source is seg:ESI (DS unless overridden), the destination ES:EDI (never overridden); with a
 //! 16-bit address size SI, DI and CX are used and wrap at 64 KiB. DF is in `env.df` as +1/-1, so
@@ -76,9 +77,14 @@ fn classify(code: Code) -> Option<(Kind, u32)> {
 
 /// Translate the instructions of this class; false (nothing emitted) for any other.
 pub fn translate(s: &mut DisasContext) -> bool {
+    if s.insn.code() == Code::Xlat_m8 {
+        gen_xlat(s);
+        return true;
+    }
     let Some((kind, size)) = classify(s.insn.code()) else { return false };
     if matches!(kind, Kind::Ins | Kind::Outs) {
-        super::system::gen_check_io(s);
+        let port = s.gen_read_reg(Register::DX);
+        super::system::gen_check_io(s, port, size);
     }
     let addr16 = (0..s.insn.op_count())
         .any(|i| matches!(s.insn.op_kind(i), OpKind::MemorySegSI | OpKind::MemorySegDI | OpKind::MemoryESDI));
@@ -89,6 +95,14 @@ pub fn translate(s: &mut DisasContext) -> bool {
         gen_body(s, op);
     }
     true
+}
+
+/// xlat: AL = seg:[EBX + AL] (DS unless overridden; BX with a 16-bit address size). The decoder
+/// presents the operand as memory with base EBX and index AL.
+fn gen_xlat(s: &mut DisasContext) {
+    let addr = s.gen_mem_addr();
+    let v = s.gen_ld_mem(addr, 0);
+    s.gen_write_reg(Register::AL, v);
 }
 
 /// The accumulator register of `size`.

@@ -3,8 +3,9 @@
 //! lmsw/smsw/clts, invlpg, wbinvd/invd (SDM Vol. 2, their instruction pages).
 //!
 //! Privileged instructions raise #GP(0) at CPL > 0 (CPL is part of the TB key, so this is decided
-//! at translation time). IOPL is not in the TB key: IN/OUT/CLI/STI check it at run time through a
-//! helper when CPL > 0 in protected mode. Writes that change the CPU mode end the TB.
+//! at translation time). IOPL is not in the TB key: at CPL > 0 in protected mode, CLI/STI check it,
+//! and IN/OUT/INS/OUTS check it and the TSS I/O permission bitmap, at run time through a helper.
+//! Writes that change the CPU mode end the TB.
 
 use super::disas::{DisasContext, EXCP_GP, EXCP_UD};
 use super::helpers;
@@ -59,10 +60,19 @@ fn is_privileged(m: Mnemonic) -> bool {
     )
 }
 
-/// At CPL > 0 in protected mode, check CPL <= IOPL at run time (#GP(0) otherwise).
-pub fn gen_check_io(s: &mut DisasContext) {
+/// At CPL > 0 in protected mode, check at run time that CLI/STI are allowed (CPL <= IOPL).
+fn gen_check_iopl(s: &mut DisasContext) {
     if s.flags & hflags::PE != 0 && s.cpl() > 0 {
         s.tcg.gen_call(&helpers::system::CHECK_IOPL, None, &[]);
+    }
+}
+
+/// At CPL > 0 in protected mode, check at run time that `size_log2`-sized I/O at `port` is allowed
+/// (CPL <= IOPL or the TSS I/O permission bitmap).
+pub fn gen_check_io(s: &mut DisasContext, port: Temp, size_log2: u32) {
+    if s.flags & hflags::PE != 0 && s.cpl() > 0 {
+        let size = s.tcg.const_i32(1 << size_log2);
+        s.tcg.gen_call(&helpers::system::CHECK_IO, None, &[port, size]);
     }
 }
 
@@ -75,9 +85,9 @@ fn port_operand(s: &mut DisasContext, i: u32) -> Temp {
 }
 
 fn gen_in(s: &mut DisasContext) {
-    gen_check_io(s);
     let size_log2 = s.op_size_log2(0);
     let port = port_operand(s, 1);
+    gen_check_io(s, port, size_log2);
     let size = s.tcg.const_i32(1 << size_log2);
     let v = s.tcg.new_tmp();
     s.tcg.gen_call(&helpers::IN, Some(v), &[port, size]);
@@ -86,9 +96,9 @@ fn gen_in(s: &mut DisasContext) {
 }
 
 fn gen_out(s: &mut DisasContext) {
-    gen_check_io(s);
     let size_log2 = s.op_size_log2(1);
     let port = port_operand(s, 0);
+    gen_check_io(s, port, size_log2);
     let r = s.insn.op1_register();
     let v = s.gen_read_reg(r);
     let size = s.tcg.const_i32(1 << size_log2);
@@ -107,7 +117,7 @@ fn gen_hlt(s: &mut DisasContext) {
 /// cli/sti. After sti, interrupts stay blocked until the next instruction has run (`INHIBIT_IRQ`)
 /// and the TB ends so that the exec loop sees the new IF.
 fn gen_cli_sti(s: &mut DisasContext) {
-    gen_check_io(s);
+    gen_check_iopl(s);
     let t = s.tcg.new_tmp();
     s.tcg.gen_ld(t, offsets::EFLAGS);
     if s.insn.mnemonic() == Mnemonic::Cli {

@@ -31,6 +31,11 @@ fn test_logger() -> Logger {
 
 /// Run `code` after `setup` has adjusted the CPU.
 pub fn run_with(code: &[u8], setup: impl FnOnce(&mut X86Cpu)) -> (ExitReason, Box<X86Cpu>) {
+    run_limited(code, setup, 200_000)
+}
+
+/// Run `code` for at most `max_insns` guest instructions.
+pub fn run_limited(code: &[u8], setup: impl FnOnce(&mut X86Cpu), max_insns: u64) -> (ExitReason, Box<X86Cpu>) {
     let mut bus = Bus::new();
     bus.add(DEBUG_EXIT_PORT, 1, Box::new(DebugExit));
     let mut cpu = Box::new(X86Cpu::new(4 << 20, 8, bus));
@@ -40,7 +45,7 @@ pub fn run_with(code: &[u8], setup: impl FnOnce(&mut X86Cpu)) -> (ExitReason, Bo
     cpu.env.regs[4] = STACK_TOP;
     setup(&mut cpu);
     let log = test_logger();
-    let opts = ExecOptions { max_insns: Some(200_000), ..Default::default() };
+    let opts = ExecOptions { max_insns: Some(max_insns), ..Default::default() };
     let mut m = Machine::new(cpu, opts, log);
     let r = m.cpu_exec();
     (r, m.cpu)

@@ -71,6 +71,8 @@ helper!(HLT, "hlt", helper_hlt, 0, false, CAN_EXIT);
 unsafe extern "C" fn helper_hlt(env: *mut u8, _: u32, _: u32, _: u32, _: u32) -> HelperRet {
     // SAFETY: called from generated code.
     let cpu = unsafe { cpu(env) };
+    // hlt is the instruction after a `sti`: its interrupt shadow ends here.
+    cpu.env.hflags &= !crate::cpu::state::hflags::INHIBIT_IRQ;
     if cpu.env.eflags & eflags::IF == 0 {
         return cpu.request_exit(EXIT_HALTED);
     }

@@ -11,7 +11,7 @@ helper!(LOAD_SEG, "load_seg", helper_load_seg, 2, false, CAN_EXIT | WRITES_GLOBA
 unsafe extern "C" fn helper_load_seg(env: *mut u8, seg: u32, selector: u32, _: u32, _: u32) -> HelperRet {
     // SAFETY: called from generated code.
     let cpu = unsafe { cpu(env) };
-    exit_on_fault(cpu.load_seg(seg as usize & 7, selector))
+    exit_on_fault(cpu.load_seg((seg as usize).min(crate::cpu::state::R_GS), selector))
 }
 
 helper!(FAR_JMP, "ljmp", helper_far_jmp, 2, false, CAN_EXIT | READS_GLOBALS | WRITES_GLOBALS);
@@ -58,4 +58,44 @@ unsafe extern "C" fn helper_ltr(env: *mut u8, selector: u32, _: u32, _: u32, _: 
     // SAFETY: called from generated code.
     let cpu = unsafe { cpu(env) };
     exit_on_fault(cpu.ltr(selector))
+}
+
+/// A descriptor query: the result, with `env.scratch[0]` = 1 when it succeeded (ZF), else 0.
+///
+/// # Safety
+/// `env` must come from `X86Cpu::env_ptr` (true of every call from generated code).
+unsafe fn query(env: *mut u8, selector: u32, q: crate::cpu::seg::DescQuery) -> HelperRet {
+    // SAFETY: per the contract.
+    let cpu = unsafe { cpu(env) };
+    match cpu.query_descriptor(selector, q) {
+        Ok(r) => {
+            cpu.env.scratch[0] = u32::from(r.is_some());
+            r.unwrap_or(0) as u64
+        }
+        Err(_) => crate::tcg::ir::HELPER_EXIT,
+    }
+}
+
+helper!(LAR, "lar", helper_lar, 1, true, CAN_EXIT);
+unsafe extern "C" fn helper_lar(env: *mut u8, selector: u32, _: u32, _: u32, _: u32) -> HelperRet {
+    // SAFETY: called from generated code.
+    unsafe { query(env, selector, crate::cpu::seg::DescQuery::Lar) }
+}
+
+helper!(LSL, "lsl", helper_lsl, 1, true, CAN_EXIT);
+unsafe extern "C" fn helper_lsl(env: *mut u8, selector: u32, _: u32, _: u32, _: u32) -> HelperRet {
+    // SAFETY: called from generated code.
+    unsafe { query(env, selector, crate::cpu::seg::DescQuery::Lsl) }
+}
+
+helper!(VERR, "verr", helper_verr, 1, true, CAN_EXIT);
+unsafe extern "C" fn helper_verr(env: *mut u8, selector: u32, _: u32, _: u32, _: u32) -> HelperRet {
+    // SAFETY: called from generated code.
+    unsafe { query(env, selector, crate::cpu::seg::DescQuery::Verr) }
+}
+
+helper!(VERW, "verw", helper_verw, 1, true, CAN_EXIT);
+unsafe extern "C" fn helper_verw(env: *mut u8, selector: u32, _: u32, _: u32, _: u32) -> HelperRet {
+    // SAFETY: called from generated code.
+    unsafe { query(env, selector, crate::cpu::seg::DescQuery::Verw) }
 }

@@ -112,8 +112,7 @@ unsafe extern "C" fn helper_write_cr(env: *mut u8, n: u32, value: u32, _: u32, _
 }
 
 helper!(CHECK_IOPL, "check_iopl", helper_check_iopl, 0, false, CAN_EXIT);
-/// #GP(0) unless CPL <= IOPL (IN/OUT/INS/OUTS, CLI/STI in protected mode; the TSS I/O permission
-/// bitmap is not consulted).
+/// CLI/STI in protected mode: #GP(0) unless CPL <= IOPL.
 unsafe extern "C" fn helper_check_iopl(env: *mut u8, _: u32, _: u32, _: u32, _: u32) -> HelperRet {
     // SAFETY: called from generated code.
     let cpu = unsafe { cpu(env) };
@@ -124,9 +123,58 @@ unsafe extern "C" fn helper_check_iopl(env: *mut u8, _: u32, _: u32, _: u32, _: 
     0
 }
 
+/// True if the I/O permission bitmap of the current 32-bit TSS allows `size` bytes at `port` (SDM
+/// Vol. 1, 19.5.2): every bit of those ports must be clear; a bitmap outside the TSS limit denies.
+fn io_bitmap_allows(cpu: &mut X86Cpu, port: u32, size: u32) -> bool {
+    let tr = cpu.env.tr;
+    let is32_tss = (tr.flags >> 8) & 0xf == 0xb || (tr.flags >> 8) & 0xf == 9;
+    if tr.flags & crate::cpu::state::desc::P == 0 || !is32_tss || tr.limit < 0x67 {
+        return false;
+    }
+    let Ok(io_base) = cpu.ld(tr.base.wrapping_add(0x66), 2, 0) else { return false };
+    let byte = io_base + port / 8;
+    if byte + 1 > tr.limit {
+        return false;
+    }
+    let Ok(bits) = cpu.ld(tr.base.wrapping_add(byte), 2, 0) else { return false };
+    let mask = ((1u32 << size) - 1) << (port & 7);
+    bits & mask == 0
+}
+
+helper!(CHECK_IO, "check_io", helper_check_io, 2, false, CAN_EXIT);
+/// IN/OUT/INS/OUTS in protected mode: (port, size in bytes). Allowed when CPL <= IOPL, else only
+/// if the TSS I/O permission bitmap allows the ports; #GP(0) otherwise.
+unsafe extern "C" fn helper_check_io(env: *mut u8, port: u32, size: u32, _: u32, _: u32) -> HelperRet {
+    // SAFETY: called from generated code.
+    let cpu = unsafe { cpu(env) };
+    let iopl = (cpu.env.eflags & eflags::IOPL) >> 12;
+    if cpu.env.cpl() <= iopl || io_bitmap_allows(cpu, port & 0xffff, size) {
+        return 0;
+    }
+    cpu.raise_exception(EXCP_GP, 0)
+}
+
 helper!(INVLPG, "invlpg", helper_invlpg, 1, false, CAN_EXIT);
 unsafe extern "C" fn helper_invlpg(env: *mut u8, addr: u32, _: u32, _: u32, _: u32) -> HelperRet {
     // SAFETY: called from generated code.
     unsafe { cpu(env) }.tlb.flush_page(addr);
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpuid_vendor_and_features() {
+        let [max, b, c, d] = cpuid_leaf(0);
+        assert!(max >= 1);
+        let mut vendor = [0u8; 12];
+        vendor[..4].copy_from_slice(&b.to_le_bytes());
+        vendor[4..8].copy_from_slice(&d.to_le_bytes());
+        vendor[8..].copy_from_slice(&c.to_le_bytes());
+        assert_eq!(&vendor, b"GenuineIntel");
+        let edx = cpuid_leaf(1)[3];
+        assert_eq!(edx & 0x8111, 0x8111, "FPU TSC CX8 CMOV");
+    }
 }
