@@ -136,3 +136,14 @@ fn chain_and_nochain_agree_and_count_the_same_instructions() {
     assert_eq!(unchained.tbs.stats.links, 0);
     assert!(chained.stats.tbs_executed < 10 && unchained.stats.tbs_executed > 1000);
 }
+
+#[test]
+fn an_instruction_limit_smaller_than_the_next_tb_is_reached_exactly() {
+    // nop; nop; nop; jmp back to the first nop: a 4-instruction TB, limit 6 = 4 + 2.
+    for jit in [false, true] {
+        let mut m = machine(&[0x90, 0x90, 0x90, 0xeb, 0xfb], jit, Default::default(), Some(6));
+        assert_eq!(m.cpu_exec(), ExitReason::InsnLimit);
+        assert_eq!(m.stats.insns, 6, "jit={jit}");
+        assert_eq!(m.cpu.env.eip, 0x100002, "jit={jit}");
+    }
+}

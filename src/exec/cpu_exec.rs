@@ -272,6 +272,12 @@ impl Machine {
             if let (Some((from, n)), true) = (last, self.tbs.stats.flushes == flushes) {
                 self.tb_add_jump(from, n, id);
             }
+            if self.tbs.get(id).icount as i32 > remaining {
+                // Fewer instructions left than the TB holds: finish one at a time.
+                self.exec_single_insn();
+                last = None;
+                continue;
+            }
             last = self.tb_exec(id, remaining);
             if !self.cpu.smc_pending.is_empty() {
                 self.invalidate_pending();
@@ -283,6 +289,11 @@ impl Machine {
     /// A store from generated code hit translated code: invalidate what it overlaps, then run the
     /// storing instruction again, alone and uncached, so it may even rewrite its own TB.
     fn smc_restart(&mut self) {
+        if self.log.enabled(LogMask::TB) {
+            let line =
+                format!("tb: self-modifying store at {:08x?}, eip {:08x}\n", self.cpu.smc_store, self.cpu.env.eip);
+            self.log.sink.log(&line);
+        }
         if let Some((pa, len)) = self.cpu.smc_store.take() {
             self.tb_invalidate_phys_range(pa, len);
         }
