@@ -25,6 +25,7 @@ pub const FAMILIES: &[(&str, GenFn)] = &[
     ("bsf", gen_bsf),
     ("bcd", gen_bcd),
     ("flagops", gen_flagops),
+    ("cldstd", gen_cld_std),
     ("setcc", gen_setcc),
     ("cmovcc", gen_cmovcc),
     ("movx", gen_movx),
@@ -41,7 +42,7 @@ pub const FAMILIES: &[(&str, GenFn)] = &[
 /// shrink as support lands; `DIFFTEST_FAMILIES=all` (or a comma list) overrides it.
 pub const UNSUPPORTED: &[&str] = &[
     "adcsbb", "test", "negnot", "shift", "rotate", "rcx", "shxd", "mul", "imul", "div", "bt", "bsf", "bcd", "flagops",
-    "setcc", "cmovcc", "cbw", "xchg", "xadd", "bswap", "pushpop", "string",
+    "cldstd", "setcc", "cmovcc", "cbw", "xchg", "xadd", "bswap", "pushpop", "string",
 ];
 
 const LOGIC: u32 = ARITH & !AF;
@@ -417,7 +418,7 @@ fn gen_bcd(g: &mut Gen) -> GenResult {
 }
 
 fn gen_flagops(g: &mut Gen) -> GenResult {
-    match g.rng.below(7) {
+    match g.rng.below(6) {
         0 => {
             g.a.clc()?;
             g.done(CF, 0);
@@ -440,17 +441,23 @@ fn gen_flagops(g: &mut Gen) -> GenResult {
             g.a.sahf()?;
             g.done(SF | ZF | AF | PF | CF, 0);
         }
-        5 => {
-            g.a.cld()?;
-            g.set_df(false);
-            g.done(0, 0);
-        }
         _ => {
-            g.a.std()?;
-            g.set_df(true);
-            g.done(0, 0);
+            g.a.sahf()?;
+            g.done(SF | ZF | AF | PF | CF, 0);
         }
     }
+    Ok(())
+}
+
+fn gen_cld_std(g: &mut Gen) -> GenResult {
+    let df = g.rng.chance(1, 2);
+    if df {
+        g.a.std()?;
+    } else {
+        g.a.cld()?;
+    }
+    g.set_df(df);
+    g.done(0, 0);
     Ok(())
 }
 
