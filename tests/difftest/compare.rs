@@ -14,7 +14,16 @@ fn flag_mask(seq: &Sequence, o: &Outcome) -> u32 {
         Some((_, off)) => seq.index_of(off).unwrap_or(seq.insns.len()),
         None => seq.insns.len(),
     };
+    if strict() {
+        return COMPARED;
+    }
     COMPARED & !seq.undef_at(ran)
+}
+
+/// `DIFFTEST_STRICT=1`: compare architecturally undefined flags too (shows where tcg86 and this
+/// host CPU choose differently; not a correctness failure).
+fn strict() -> bool {
+    std::env::var_os("DIFFTEST_STRICT").is_some_and(|v| v == "1")
 }
 
 /// The differences between the two outcomes, one per line; empty if they agree.

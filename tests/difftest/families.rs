@@ -5,6 +5,7 @@
 
 use super::gen::*;
 use iced_x86::code_asm::*;
+use iced_x86::{Code, Instruction};
 
 /// Every family: name and generator.
 pub const FAMILIES: &[(&str, GenFn)] = &[
@@ -36,13 +37,43 @@ pub const FAMILIES: &[(&str, GenFn)] = &[
     ("pushpop", gen_pushpop),
     ("lea", gen_lea),
     ("string", gen_string),
+    ("branch", gen_branch),
+    ("loop", gen_loop),
+    ("xlat", gen_xlat),
+    ("cmpxchg8b", gen_cmpxchg8b),
+    ("trap", gen_trap),
 ];
 
 /// Families the frontend does not translate yet (they raise #UD in tcg86). The one place to
 /// shrink as support lands; `DIFFTEST_FAMILIES=all` (or a comma list) overrides it.
 pub const UNSUPPORTED: &[&str] = &[
-    "adcsbb", "test", "negnot", "shift", "rotate", "rcx", "shxd", "mul", "imul", "div", "bt", "bsf", "bcd", "flagops",
-    "cldstd", "setcc", "cmovcc", "cbw", "xchg", "xadd", "bswap", "pushpop", "string",
+    "adcsbb",
+    "test",
+    "negnot",
+    "shift",
+    "rotate",
+    "rcx",
+    "shxd",
+    "mul",
+    "imul",
+    "div",
+    "bt",
+    "bsf",
+    "bcd",
+    "flagops",
+    "cldstd",
+    "setcc",
+    "cmovcc",
+    "cbw",
+    "xchg",
+    "xadd",
+    "bswap",
+    "pushpop",
+    "string",
+    "branch",
+    "xlat",
+    "cmpxchg8b",
+    "trap",
 ];
 
 const LOGIC: u32 = ARITH & !AF;
@@ -607,9 +638,14 @@ fn gen_pushpop(g: &mut Gen) -> GenResult {
         }
         g.move_esp(-n);
     } else {
-        if g.rng.chance(1, 3) {
+        if g.rng.chance(1, 4) {
             let m = sized(size, ebp + g.rng.range(-128, 128 - n));
             g.a.pop(m)?;
+        } else if g.rng.chance(1, 4) {
+            // The address of `pop m` uses ESP after the increment (SDM Vol. 2, POP).
+            let esp_after = g.esp_off() + n;
+            let d = g.rng.range(-120 - esp_after, 124 - n - esp_after).clamp(-128, 127);
+            g.a.pop(sized(size, esp + d))?;
         } else if size == Size::W {
             g.a.pop(reg16(w))?;
         } else {
@@ -702,4 +738,75 @@ fn string_emit(g: &mut Gen, op: u32, rep: u32, size: Size) -> GenResult {
         (_, Size::W) => a.scasw(),
         (_, Size::D) => a.scasd(),
     }
+}
+
+/// A branch to the next instruction: it ends the TB, so the flags state crosses a TB boundary.
+fn gen_branch(g: &mut Gen) -> GenResult {
+    const JCC: [Code; 16] = [
+        Code::Jo_rel8_32,
+        Code::Jno_rel8_32,
+        Code::Jb_rel8_32,
+        Code::Jae_rel8_32,
+        Code::Je_rel8_32,
+        Code::Jne_rel8_32,
+        Code::Jbe_rel8_32,
+        Code::Ja_rel8_32,
+        Code::Js_rel8_32,
+        Code::Jns_rel8_32,
+        Code::Jp_rel8_32,
+        Code::Jnp_rel8_32,
+        Code::Jl_rel8_32,
+        Code::Jge_rel8_32,
+        Code::Jle_rel8_32,
+        Code::Jg_rel8_32,
+    ];
+    let code = match g.rng.below(4) {
+        0 => Code::Jmp_rel8_32,
+        1 => Code::Jmp_rel32_32,
+        _ => {
+            let cc = g.rng.below(16);
+            g.read_flags(cc_reads(cc))?;
+            JCC[cc as usize]
+        }
+    };
+    g.a.add_instruction(Instruction::with_branch(code, 0)?)?;
+    g.done(0, 0);
+    Ok(())
+}
+
+/// loop / jecxz to the next instruction (ECX changes or is tested; no flags).
+fn gen_loop(g: &mut Gen) -> GenResult {
+    let code = if g.rng.chance(1, 2) { Code::Loop_rel8_32_ECX } else { Code::Jecxz_rel8_32 };
+    g.a.add_instruction(Instruction::with_branch(code, 0)?)?;
+    g.done(0, 0);
+    Ok(())
+}
+
+fn gen_xlat(g: &mut Gen) -> GenResult {
+    g.a.lea(ebx, ptr(ebp - 128))?;
+    g.a.xlatb()?;
+    g.done(0, 0);
+    Ok(())
+}
+
+fn gen_cmpxchg8b(g: &mut Gen) -> GenResult {
+    let m = qword_ptr(ebp + g.rng.range(-128, 120));
+    g.a.cmpxchg8b(m)?;
+    g.done(ZF, 0);
+    Ok(())
+}
+
+/// Now and then an exception in the middle of a sequence: `ud2` (#UD, a fault) or `into` with
+/// OF set (#OF, a trap): the state at the exception must agree too.
+fn gen_trap(g: &mut Gen) -> GenResult {
+    match g.rng.below(8) {
+        0 => g.a.ud2()?,
+        1 => {
+            g.read_flags(OF)?;
+            g.a.add_instruction(Instruction::with(Code::Into))?
+        }
+        _ => g.a.nop()?,
+    }
+    g.done(0, 0);
+    Ok(())
 }

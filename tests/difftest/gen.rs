@@ -297,6 +297,13 @@ impl Gen {
         } else {
             ebp + self.rng.range(-128, 128 - n)
         };
+        // Redundant segment overrides (flat segments on both sides).
+        let m = match self.rng.below(16) {
+            0 => m.ds(),
+            1 => m.ss(),
+            2 => m.es(),
+            _ => m,
+        };
         sized(size, m)
     }
 
@@ -397,14 +404,20 @@ pub fn generate(seed: u64, max_len: u32, families: &[GenFn]) -> Result<Sequence,
     finish(g, seed, init)
 }
 
-/// Encode the generated instructions.
+/// Encode the generated instructions. Branches are generated with target 0 and mean "to the
+/// next instruction": their targets are fixed here.
 fn finish(g: Gen, seed: u64, init: State) -> Result<Sequence, IcedError> {
-    let insns = g.a.instructions().to_vec();
+    let mut insns = g.a.instructions().to_vec();
     let mut enc = Encoder::new(32);
     let mut offsets = Vec::with_capacity(insns.len());
     let mut pos = 0u32;
-    for insn in &insns {
+    for insn in insns.iter_mut() {
         offsets.push(pos);
+        if insn.is_jcc_short_or_near() || insn.is_jmp_short_or_near() || insn.is_loop() || insn.is_jcx_short() {
+            insn.set_near_branch32(pos);
+            let len = Encoder::new(32).encode(insn, pos as u64)? as u32;
+            insn.set_near_branch32(pos + len);
+        }
         pos += enc.encode(insn, pos as u64)? as u32;
     }
     let code = enc.take_buffer();

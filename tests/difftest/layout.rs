@@ -1,8 +1,9 @@
 //! Guest addresses shared by the native runner and the tcg86 runner. Both put the scratch area
 //! and the stack area at the same addresses, so register values that hold addresses compare equal.
 
-/// The scratch area generated code reads and writes through EBP.
-pub const SCRATCH: u32 = 0x2_0000;
+/// The scratch area generated code reads and writes through EBP. It straddles a page boundary
+/// (0x21000), so accesses that cross pages take the softmmu's slow path.
+pub const SCRATCH: u32 = 0x2_0f80;
 pub const SCRATCH_SIZE: u32 = 0x100;
 /// The private stack area, right after the scratch area.
 pub const STACK_LO: u32 = SCRATCH + SCRATCH_SIZE;

@@ -28,9 +28,9 @@ const G_INSEQ: u32 = 0x2_0448;
 const G_AFTER: u32 = 0x2_044c;
 const SS_STRUCT: u32 = 0x2_0460;
 const SIGACT: u32 = 0x2_0480;
-const RUNNER_STACK: u32 = 0x2_1000;
-const RUNNER: u32 = 0x2_1000;
-const SEQS: u32 = 0x2_2000;
+const RUNNER_STACK: u32 = 0x2_0e00;
+const RUNNER: u32 = 0x2_2000;
+const SEQS: u32 = 0x2_3000;
 const ALT_STACK_SIZE: u32 = 0x1_0000;
 /// Initial state block: eax..edi, eflags, region.
 const IN_SIZE: u32 = 36 + REGION_SIZE;
