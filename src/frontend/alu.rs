@@ -1,12 +1,18 @@
-//! Data movement and integer arithmetic: mov/movzx/movsx/lea, the two-operand ALU group, inc/dec.
+//! Data movement and two-operand integer arithmetic: mov/movzx/movsx/lea, add/adc/sub/sbb/cmp,
+//! and/or/xor/test, inc/dec, neg/not, cbw/cwde/cwd/cdq and the nop forms (SDM Vol. 2, the pages
+//! of each mnemonic).
 //!
 //! Flags follow the lazy scheme of `cc.rs`: each instruction records its `CcOp` and operands.
-//! Results are written to the destination only after every load of the instruction.
+//! Ordering invariant (see `gen_store_set_cc`): memory stores, which can fault, come before any
+//! write of a flag global; flag globals are written before a destination register, because the
+//! recorded operands may be that very register's old value.
 
 use super::disas::DisasContext;
 use super::operand::Loc;
+use crate::cpu::state::R_EAX;
 use crate::cpu::CcOp;
-use iced_x86::Mnemonic;
+use crate::tcg::Temp;
+use iced_x86::{Mnemonic, Register};
 
 /// Translate the instructions of this class; false (nothing emitted) for any other.
 pub fn translate(s: &mut DisasContext) -> bool {
@@ -14,8 +20,30 @@ pub fn translate(s: &mut DisasContext) -> bool {
         Mnemonic::Nop | Mnemonic::Pause => true,
         Mnemonic::Mov | Mnemonic::Movzx | Mnemonic::Movsx | Mnemonic::Lea => gen_mov_like(s),
         Mnemonic::Add | Mnemonic::Sub | Mnemonic::Cmp | Mnemonic::And | Mnemonic::Or | Mnemonic::Xor => gen_arith(s),
+        Mnemonic::Adc | Mnemonic::Sbb | Mnemonic::Test => gen_arith(s),
         Mnemonic::Inc | Mnemonic::Dec => gen_inc_dec(s),
+        Mnemonic::Neg | Mnemonic::Not => gen_neg_not(s),
+        Mnemonic::Cbw | Mnemonic::Cwde | Mnemonic::Cwd | Mnemonic::Cdq => gen_sign_extend_acc(s),
         _ => false,
+    }
+}
+
+/// Write `r` to `dst` and record the flags `op(r, src, src2)` in the order of the module invariant.
+pub fn gen_store_set_cc(
+    s: &mut DisasContext,
+    dst: Loc,
+    size: u32,
+    r: Temp,
+    op: CcOp,
+    src: Option<Temp>,
+    src2: Option<Temp>,
+) {
+    if let Loc::Mem(_) = dst {
+        s.gen_store(dst, size, r);
+        s.gen_set_cc(op, r, src, src2);
+    } else {
+        s.gen_set_cc(op, r, src, src2);
+        s.gen_store(dst, size, r);
     }
 }
 
@@ -46,7 +74,7 @@ pub fn gen_mov_like(s: &mut DisasContext) -> bool {
     true
 }
 
-/// add, sub, cmp, and, or, xor (QEMU's `gen_op`).
+/// add, adc, sub, sbb, cmp, and, or, xor, test (QEMU's `gen_op`).
 pub fn gen_arith(s: &mut DisasContext) -> bool {
     let m = s.insn.mnemonic();
     let size = s.op_size_log2(0);
@@ -54,17 +82,18 @@ pub fn gen_arith(s: &mut DisasContext) -> bool {
     let a = s.gen_load(dst, size);
     let src = s.operand(1);
     let b = s.gen_load(src, size);
+    let carry = matches!(m, Mnemonic::Adc | Mnemonic::Sbb).then(|| s.gen_compute_c());
     let r = s.tcg.new_tmp();
     let cc = match m {
-        Mnemonic::Add => {
+        Mnemonic::Add | Mnemonic::Adc => {
             s.tcg.gen_add(r, a, b);
             CcOp::AddB
         }
-        Mnemonic::Sub | Mnemonic::Cmp => {
+        Mnemonic::Sub | Mnemonic::Sbb | Mnemonic::Cmp => {
             s.tcg.gen_sub(r, a, b);
             CcOp::SubB
         }
-        Mnemonic::And => {
+        Mnemonic::And | Mnemonic::Test => {
             s.tcg.gen_and(r, a, b);
             CcOp::LogicB
         }
@@ -77,11 +106,24 @@ pub fn gen_arith(s: &mut DisasContext) -> bool {
             CcOp::LogicB
         }
     };
-    if m != Mnemonic::Cmp {
-        s.gen_store(dst, size, r);
-    }
+    let cc = match (carry, m) {
+        (Some(c), Mnemonic::Adc) => {
+            s.tcg.gen_add(r, r, c);
+            CcOp::AdcB
+        }
+        (Some(c), _) => {
+            s.tcg.gen_sub(r, r, c);
+            CcOp::SbbB
+        }
+        (None, _) => cc,
+    };
     let src_rec = (cc != CcOp::LogicB).then_some(b);
-    s.gen_set_cc(CcOp::sized(cc, size), r, src_rec, None);
+    let op = CcOp::sized(cc, size);
+    if matches!(m, Mnemonic::Cmp | Mnemonic::Test) {
+        s.gen_set_cc(op, r, src_rec, None);
+    } else {
+        gen_store_set_cc(s, dst, size, r, op, src_rec, carry);
+    }
     true
 }
 
@@ -94,7 +136,41 @@ pub fn gen_inc_dec(s: &mut DisasContext) -> bool {
     let r = s.tcg.new_tmp();
     let (delta, cc) = if s.insn.mnemonic() == Mnemonic::Inc { (1, CcOp::IncB) } else { (u32::MAX, CcOp::DecB) };
     s.tcg.gen_addi(r, a, delta);
-    s.gen_store(dst, size, r);
-    s.gen_set_cc(CcOp::sized(cc, size), r, Some(cf), None);
+    gen_store_set_cc(s, dst, size, r, CcOp::sized(cc, size), Some(cf), None);
+    true
+}
+
+/// neg (flags of `0 - x`, recorded as a subtraction) and not (no flags).
+pub fn gen_neg_not(s: &mut DisasContext) -> bool {
+    let size = s.op_size_log2(0);
+    let dst = s.operand(0);
+    let a = s.gen_load(dst, size);
+    let r = s.tcg.new_tmp();
+    if s.insn.mnemonic() == Mnemonic::Not {
+        s.tcg.gen_not(r, a);
+        s.gen_store(dst, size, r);
+    } else {
+        s.tcg.gen_neg(r, a);
+        gen_store_set_cc(s, dst, size, r, CcOp::sized(CcOp::SubB, size), Some(a), None);
+    }
+    true
+}
+
+/// cbw, cwde (sign-extend AL/AX in place), cwd, cdq (AX/EAX's sign into DX/EDX).
+pub fn gen_sign_extend_acc(s: &mut DisasContext) -> bool {
+    let m = s.insn.mnemonic();
+    let t = s.tcg.new_tmp();
+    match m {
+        Mnemonic::Cbw | Mnemonic::Cwde => {
+            let (src_bits, dst) = if m == Mnemonic::Cbw { (8, Register::AX) } else { (16, Register::EAX) };
+            s.tcg.gen_sextract(t, super::cpu_reg(R_EAX), 0, src_bits);
+            s.gen_write_reg(dst, t);
+        }
+        _ => {
+            let (pos, dst) = if m == Mnemonic::Cwd { (15, Register::DX) } else { (31, Register::EDX) };
+            s.tcg.gen_sextract(t, super::cpu_reg(R_EAX), pos, 1);
+            s.gen_write_reg(dst, t);
+        }
+    }
     true
 }

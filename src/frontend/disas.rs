@@ -223,11 +223,20 @@ fn log_insn(out: &mut String, insn: &Instruction, buf: &[u8], pc: u32) {
 /// Translate the current instruction: each instruction class claims the mnemonics it knows and
 /// returns false, without emitting anything, for the others.
 fn translate_insn(s: &mut DisasContext) {
-    use super::{alu, control, system};
+    use super::{alu, bcd, bits, control, flagop, muldiv, setcc, shift, system, xchg};
     if s.insn.is_invalid() {
         return s.gen_exception(EXCP_UD);
     }
-    let done = alu::translate(s) || control::translate(s) || system::translate(s);
+    let done = alu::translate(s)
+        || shift::translate(s)
+        || muldiv::translate(s)
+        || bits::translate(s)
+        || setcc::translate(s)
+        || flagop::translate(s)
+        || xchg::translate(s)
+        || bcd::translate(s)
+        || control::translate(s)
+        || system::translate(s);
     if !done {
         s.gen_exception(EXCP_UD);
     }

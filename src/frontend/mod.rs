@@ -5,12 +5,19 @@
 //! `goto_tb`/`exit_tb`/`goto_ptr`; guest state lives in the globals below and in `env`.
 
 pub mod alu;
+pub mod bcd;
+pub mod bits;
 pub mod cc;
 pub mod control;
 pub mod disas;
+pub mod flagop;
 pub mod helpers;
+pub mod muldiv;
 pub mod operand;
+pub mod setcc;
+pub mod shift;
 pub mod system;
+pub mod xchg;
 
 use crate::cpu::state::offsets;
 use crate::cpu::X86Cpu;

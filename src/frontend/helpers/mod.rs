@@ -27,6 +27,8 @@ macro_rules! helper {
     };
 }
 
+pub mod alu;
+
 /// # Safety
 /// `env` must come from `X86Cpu::env_ptr` (true of every call from generated code).
 unsafe fn cpu<'a>(env: *mut u8) -> &'a mut X86Cpu {
