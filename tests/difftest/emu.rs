@@ -14,7 +14,8 @@ use tcg86::hw::debug::{DebugExit, DEBUG_EXIT_PORT};
 use tcg86::hw::Bus;
 use tcg86::softmmu::PhysAddr;
 
-pub const CODE: u32 = 0x3_0000;
+/// Code starts just below a page boundary, so longer sequences span two pages.
+pub const CODE: u32 = 0x3_0000 - 0x30;
 const GDT: u32 = 0x4_0000;
 const IDT: u32 = 0x4_1000;
 const STUBS: u32 = 0x4_2000;
@@ -27,11 +28,17 @@ pub struct Backend {
     pub opts: fn() -> ExecOptions,
 }
 
-/// Every backend the oracle runs (the JIT joins here when it lands).
-pub const BACKENDS: &[Backend] = &[Backend { name: "interp", opts: interp_opts }];
+/// Every backend the oracle runs (the JIT joins here when it lands). `interp-tb1` translates one
+/// instruction per TB, so the lazy flags state crosses a TB boundary after every instruction.
+pub const BACKENDS: &[Backend] =
+    &[Backend { name: "interp", opts: interp_opts }, Backend { name: "interp-tb1", opts: interp_tb1_opts }];
 
 fn interp_opts() -> ExecOptions {
     ExecOptions { max_insns: Some(10_000), ..Default::default() }
+}
+
+fn interp_tb1_opts() -> ExecOptions {
+    ExecOptions { tb_max_insns: 1, ..interp_opts() }
 }
 
 /// GDT with a flat 32-bit code (0x10) and data (0x18) segment; IDT with `hlt` stubs.

@@ -294,6 +294,15 @@ impl Gen {
             let lo = STACK_LO as i32 - (ESP_INIT as i32 + self.esp_off);
             let hi = (STACK_LO + 0x100) as i32 - n - (ESP_INIT as i32 + self.esp_off);
             esp + self.rng.range(lo.max(-128), hi.min(127))
+        } else if self.rng.chance(1, 6) {
+            // base + index*scale + disp, with the index register set just before.
+            let idx = *self.rng.pick(&WRITABLE);
+            let scale = *self.rng.pick(&[1, 2, 4, 8]);
+            let k = self.rng.range(-16, 15);
+            let d = self.rng.range(-128, 128 - n) - k * scale;
+            self.a.mov(R32[idx], k).expect("mov r32, imm encodes");
+            self.done(0, 0);
+            ebp + R32[idx] * scale as u32 + d
         } else {
             ebp + self.rng.range(-128, 128 - n)
         };
