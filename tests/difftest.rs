@@ -49,3 +49,32 @@ fn native_runner_reports_registers_and_divide_error() {
     assert_eq!((out[0].regs[0], out[0].regs[1], out[0].fault), (0x1234, 0, None));
     assert_eq!(out[1].fault, Some((0, 5)));
 }
+
+/// The fuzz target's property without cargo-fuzz: random bytes as guest code, run with an
+/// instruction bound, never panic the host (`DIFFTEST_BYTES_N` runs, default 2000).
+#[test]
+fn random_bytes_never_panic_the_host() {
+    use tcg86::cpu::X86Cpu;
+    use tcg86::exec::log::{Logger, NoLog};
+    use tcg86::exec::{ExecOptions, Machine};
+    use tcg86::hw::debug::{DebugExit, DEBUG_EXIT_PORT};
+    use tcg86::hw::Bus;
+    use tcg86::softmmu::PhysAddr;
+    let n: u64 = std::env::var("DIFFTEST_BYTES_N").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let mut rng = difftest::rng::Rng::new(0xb17e5);
+    for i in 0..n {
+        let len = 1 + rng.below(64) as usize;
+        let code: Vec<u8> = (0..len).map(|_| rng.u32() as u8).collect();
+        let mut bus = Bus::new();
+        bus.add(DEBUG_EXIT_PORT, 1, Box::new(DebugExit));
+        let mut cpu = Box::new(X86Cpu::new(4 << 20, 8, bus));
+        cpu.mem.load(PhysAddr(0x10_0000), &code).expect("code fits in RAM");
+        cpu.env.reset_multiboot(0x10_0000, 0x9000);
+        cpu.env.regs[4] = 0x20_0000;
+        let log = Logger { mask: Default::default(), sink: Box::new(NoLog) };
+        let opts = ExecOptions { max_insns: Some(2000), ..Default::default() };
+        let mut m = Machine::new(cpu, opts, log);
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| m.cpu_exec()));
+        assert!(r.is_ok(), "run {i} panicked on code {code:02x?}");
+    }
+}
