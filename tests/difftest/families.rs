@@ -43,11 +43,14 @@ pub const FAMILIES: &[(&str, GenFn)] = &[
     ("cmpxchg8b", gen_cmpxchg8b),
     ("trap", gen_trap),
     ("into", gen_into),
+    ("lock", gen_lock),
+    ("pushf", gen_pushf_popf),
+    ("pusha", gen_pusha_popa),
 ];
 
 /// Families the frontend does not translate yet (they raise #UD in tcg86). The one place to
 /// shrink as support lands; `DIFFTEST_FAMILIES=all` (or a comma list) overrides it.
-pub const UNSUPPORTED: &[&str] = &["cldstd", "string", "loop", "pushpop", "xlat", "into"];
+pub const UNSUPPORTED: &[&str] = &["cldstd", "string", "loop", "pushpop", "xlat", "into", "lock", "pushf", "pusha"];
 
 const LOGIC: u32 = ARITH & !AF;
 
@@ -785,6 +788,74 @@ fn gen_trap(g: &mut Gen) -> GenResult {
 fn gen_into(g: &mut Gen) -> GenResult {
     g.read_flags(OF)?;
     g.a.add_instruction(Instruction::with(Code::Into))?;
+    g.done(0, 0);
+    Ok(())
+}
+
+/// A `lock`ed read-modify-write on memory; now and then `lock` on a register form (#UD).
+fn gen_lock(g: &mut Gen) -> GenResult {
+    let size = g.size();
+    let m = Op::M(size, g.mem(size));
+    let r = Op::R(size, g.wreg(size));
+    if g.rng.chance(1, 16) {
+        let d = Op::R(size, g.wreg(size));
+        binop!(g.a.lock(), add, d, r)?;
+        g.done(ARITH, 0);
+        return Ok(());
+    }
+    let s = if g.rng.chance(1, 2) { r } else { Op::I(g.imm(size)) };
+    match g.rng.below(10) {
+        0 => binop!(g.a.lock(), add, m, s)?,
+        1 => binop!(g.a.lock(), sub, m, s)?,
+        2 => binop!(g.a.lock(), or, m, s)?,
+        3 => binop!(g.a.lock(), and, m, s)?,
+        4 => binop!(g.a.lock(), xor, m, s)?,
+        5 => {
+            g.read_flags(CF)?;
+            binop!(g.a.lock(), adc, m, s)?
+        }
+        6 => unop!(g.a.lock(), inc, m)?,
+        7 => unop!(g.a.lock(), neg, m)?,
+        8 => rm_r!(g.a.lock(), xadd, m, r)?,
+        _ => rm_r!(g.a.lock(), cmpxchg, m, r)?,
+    }
+    // inc leaves CF alone, the others define all six: the union is what the table needs.
+    g.done(ARITH & !CF, 0);
+    Ok(())
+}
+
+/// `pushf; and $defined,(%esp); popf`: EFLAGS through memory, undefined flags cleared first.
+fn gen_pushf_popf(g: &mut Gen) -> GenResult {
+    if g.esp_off() < -96 {
+        return Ok(());
+    }
+    let keep = (COMPARED & !g.undef()) | 2;
+    if g.rng.chance(1, 3) {
+        g.a.pushf()?;
+        g.a.and(word_ptr(esp), keep as i32)?;
+        g.a.popf()?;
+    } else {
+        g.a.pushfd()?;
+        g.a.and(dword_ptr(esp), keep as i32)?;
+        g.a.popfd()?;
+    }
+    g.set_df(keep & DF != 0 && g.df());
+    g.done(ARITH, 0);
+    Ok(())
+}
+
+/// `pusha; popa` (32- or 16-bit): EBP/BP and ESP come back unchanged.
+fn gen_pusha_popa(g: &mut Gen) -> GenResult {
+    if g.esp_off() < -90 {
+        return Ok(());
+    }
+    if g.rng.chance(1, 3) {
+        g.a.pusha()?;
+        g.a.popa()?;
+    } else {
+        g.a.pushad()?;
+        g.a.popad()?;
+    }
     g.done(0, 0);
     Ok(())
 }

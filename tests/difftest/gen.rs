@@ -354,6 +354,9 @@ impl Gen {
     pub fn set_df(&mut self, df: bool) {
         self.df = df;
     }
+    pub fn undef(&self) -> u32 {
+        self.undef
+    }
     pub fn df(&self) -> bool {
         self.df
     }
