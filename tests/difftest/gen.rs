@@ -296,7 +296,8 @@ impl Gen {
             esp + self.rng.range(lo.max(-128), hi.min(127))
         } else if self.rng.chance(1, 6) {
             // base + index*scale + disp, with the index register set just before.
-            let idx = *self.rng.pick(&WRITABLE);
+            // Not ECX: shifts set CL after choosing their operand.
+            let idx = *self.rng.pick(&[0usize, 2, 3, 6, 7]);
             let scale = *self.rng.pick(&[1, 2, 4, 8]);
             let k = self.rng.range(-16, 15);
             let d = self.rng.range(-128, 128 - n) - k * scale;
