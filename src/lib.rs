@@ -9,10 +9,15 @@
 #![cfg_attr(not(test), no_std)]
 
 extern crate alloc;
+// `dynasm!`'s typemapped operands name `::std::mem::offset_of!`.
+#[cfg(not(test))]
+extern crate core as std;
 
 pub mod cpu;
 pub mod exec;
 pub mod frontend;
 pub mod hw;
+pub mod loader;
 pub mod softmmu;
+pub mod sys;
 pub mod tcg;

@@ -1,10 +1,10 @@
 //! Integer ALU instructions against the host CPU: add/adc/sub/sbb/cmp/and/or/xor/test, inc/dec,
 //! neg/not at 8/16/32 bits, register and memory destinations, every immediate form.
-//! Expected values come from running the same bytes natively (see `common`), with only the flags
+//! Expected values come from running the same bytes natively (see `hostcmp`), with only the flags
 //! the SDM calls undefined masked.
 
-mod common;
-use common::*;
+mod hostcmp;
+use hostcmp::*;
 
 /// Run `encode(a, b)` for many operand pairs and flag settings; `a` goes to eax, `b` to ecx.
 fn sweep(encodings: &[Vec<u8>], undef: u32, setup: impl Fn(&mut State, u32, u32)) -> usize {

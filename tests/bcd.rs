@@ -1,8 +1,8 @@
 //! BCD adjustments (invalid in 64-bit mode, so no host oracle): expected values worked out from
 //! the SDM's pseudo-code and its examples (Vol. 2A "DAA", "DAS", "AAA", "AAS", "AAM", "AAD").
 
-mod common;
-use common::*;
+mod hostcmp;
+use hostcmp::*;
 
 /// (code, AX in, flags in, AX out, flags out, undefined flags)
 type Case = (&'static [u8], u32, u32, u32, u32, u32);

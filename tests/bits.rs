@@ -2,8 +2,8 @@
 //! bit offset that moves the address), bsf/bsr, bswap, and the exchange family: xchg, xadd,
 //! cmpxchg, cmpxchg8b. Checked against the host CPU.
 
-mod common;
-use common::*;
+mod hostcmp;
+use hostcmp::*;
 
 const OFFSETS: [u32; 14] = [0, 1, 7, 8, 15, 16, 31, 32, 63, 100, 0xffff_ffff, 0xffff_ffc0, 0xffff_0000, 0x8000_0007];
 

@@ -3,8 +3,8 @@
 //! lahf/sahf/clc/stc/cmc. Checked against the host CPU; conditions that read a flag the producer
 //! leaves undefined are skipped.
 
-mod common;
-use common::*;
+mod hostcmp;
+use hostcmp::*;
 
 /// The flags condition nibble `cc` reads (SDM Vol. 1, Table B-1 / Vol. 2, "Jcc").
 fn cond_flags(cc: u8) -> u32 {

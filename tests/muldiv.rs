@@ -1,8 +1,8 @@
 //! mul, imul (all forms), div, idiv against the host CPU, and #DE delivery for divide errors and
 //! `aam 0` (guest only: the host would take SIGFPE).
 
-mod common;
-use common::*;
+mod hostcmp;
+use hostcmp::*;
 use tcg86::exec::ExitReason;
 use tcg86::softmmu::PhysAddr;
 

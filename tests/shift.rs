@@ -1,8 +1,8 @@
 //! Shifts and rotates against the host CPU: shl/sal/shr/sar/rol/ror/rcl/rcr by 1, imm8 and CL at
 //! 8/16/32 bits with register and memory operands, shld/shrd; counts 0, 1, size-1, size, 31, 32+.
 
-mod common;
-use common::*;
+mod hostcmp;
+use hostcmp::*;
 
 /// Undefined flags for group-2 operation `k` at `bits` with masked count `c` (SDM Vol. 2B).
 fn undef(k: u8, bits: u32, c: u32) -> u32 {

@@ -3,6 +3,8 @@
 
 pub mod cc;
 pub mod excp;
+pub mod far;
+pub mod jmp_cache;
 pub mod mem_helper;
 pub mod seg;
 pub mod state;

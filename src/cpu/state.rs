@@ -171,6 +171,8 @@ pub mod offsets {
     pub const DF: u32 = 56;
     pub const HFLAGS: u32 = 60;
     pub const SEGS: u32 = 64;
+    /// `scratch[0]` (four words follow).
+    pub const SCRATCH: u32 = 244;
     pub const SEG_SIZE: u32 = 16;
     /// Offset of segment `n`'s base.
     pub const fn seg_base(n: usize) -> u32 {
@@ -195,6 +197,7 @@ assert_offsets! {
     df == offsets::DF;
     hflags == offsets::HFLAGS;
     segs == offsets::SEGS;
+    scratch == offsets::SCRATCH;
 }
 const _: () = assert!(core::mem::size_of::<SegmentCache>() as u32 == offsets::SEG_SIZE);
 const _: () = assert!(offset_of!(SegmentCache, base) == 4);

@@ -4,10 +4,14 @@
 //! this `#[repr(C)]` struct, a helper recovers the whole CPU from it (QEMU's `env_archcpu`). While a
 //! TB runs, that pointer is the only way anything touches the CPU.
 
+use super::jmp_cache::TbJmpCache;
 use super::state::{CpuState, EXCP_EXIT};
 use crate::hw::Bus;
+use crate::softmmu::tlb::{NB_MMU_MODES, PAGE_BITS};
 use crate::softmmu::{PhysMem, Tlb};
 use crate::tcg::ir::{HelperRet, HELPER_EXIT};
+use crate::tcg::x64::JitLayout;
+use core::mem::offset_of;
 
 #[repr(C)]
 pub struct X86Cpu {
@@ -20,20 +24,60 @@ pub struct X86Cpu {
     pub exit_status: Option<i32>,
     /// Counts cycles for `rdtsc` (advanced by the exec loop).
     pub tsc: u64,
+    /// Host address of each mmu_idx's TLB table, for the JIT's inline fast path.
+    pub tlb_tables: [usize; NB_MMU_MODES],
+    /// TLB hits counted by the JIT's inline fast path (the slow path counts in `tlb.stats`).
+    pub jit_tlb_hits: u64,
+    /// Guest instructions generated code may still run before returning to `cpu_exec` (each TB
+    /// entry subtracts its size; see `JitLayout::budget_off`).
+    pub icount_budget: i32,
+    /// Id of the TB being executed.
+    pub current_tb: u32,
+    /// Per-vCPU TB jump cache, also read by `lookup_and_goto_ptr`.
+    pub tb_jmp_cache: TbJmpCache,
+    /// False with `-d nochain`: generated code never jumps to another TB directly.
+    pub chaining: bool,
 }
 
 const _: () = assert!(core::mem::offset_of!(X86Cpu, env) == 0);
 
 impl X86Cpu {
     pub fn new(ram_size: usize, tlb_bits: u32, bus: Bus) -> X86Cpu {
+        let tlb = Tlb::new(tlb_bits);
+        let tlb_tables = [tlb.tables[0].as_ptr() as usize, tlb.tables[1].as_ptr() as usize];
+        let mem = PhysMem::new(ram_size);
         X86Cpu {
             env: CpuState::new(),
-            tlb: Tlb::new(tlb_bits),
-            mem: PhysMem::new(ram_size),
+            tlb,
+            mem,
             bus,
             exit_status: None,
             tsc: 0,
+            tlb_tables,
+            jit_tlb_hits: 0,
+            icount_budget: 0,
+            current_tb: 0,
+            tb_jmp_cache: TbJmpCache::new(),
+            chaining: true,
         }
+    }
+
+    /// Where the JIT's inline TLB lookup finds its tables, relative to `env`.
+    pub fn jit_layout(&self) -> JitLayout {
+        let tables = offset_of!(X86Cpu, tlb_tables) as i32;
+        JitLayout {
+            tlb_table_off: [tables, tables + 8],
+            tlb_bits: self.tlb.bits,
+            tlb_hits_off: offset_of!(X86Cpu, jit_tlb_hits) as i32,
+            page_bits: PAGE_BITS,
+            budget_off: offset_of!(X86Cpu, icount_budget) as i32,
+            current_tb_off: offset_of!(X86Cpu, current_tb) as i32,
+        }
+    }
+
+    /// TLB hits from both the inline fast path and the slow path.
+    pub fn tlb_hits(&self) -> u64 {
+        self.tlb.stats.hits + self.jit_tlb_hits
     }
 
     /// The pointer generated code gets.

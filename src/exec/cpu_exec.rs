@@ -2,18 +2,24 @@
 //! until the machine stops.
 //!
 //! Loop shape (QEMU's): pending exception → pending interrupt → `tb_lookup` (jump cache, then hash
-//! table) → `tb_gen_code` on a miss → execute. Statistics for `--stats` are kept here.
+//! table) → `tb_gen_code` on a miss → chain the previous TB to it → execute. JIT code may run many
+//! chained TBs before it returns; an instruction budget in `env`, checked at every TB entry, bounds
+//! that and counts the guest instructions executed. Statistics for `--stats` are kept here.
 
 use super::log::{LogMask, Logger};
 use super::tb::{TbCache, TbId, TbKey, TranslationBlock};
+use crate::cpu::jmp_cache::JmpCacheEntry;
 use crate::cpu::state::{hflags, EXCP_EXIT, EXCP_HLT, EXCP_NONE, R_CS};
 use crate::cpu::{CcOp, X86Cpu};
 use crate::frontend::{self, TranslateOptions};
 use crate::tcg::interp::{self, InterpCode};
+use crate::tcg::ir::{HelperRet, HELPER_EXIT};
 use crate::tcg::print::dump_ops;
-use crate::tcg::{optimize, Runtime, TbExit};
+use crate::tcg::x64::{CodeRegion, CompileError, Compiled, JitCache, JitExitKind, JitLayout, TbInfo, EXIT_REQUESTED};
+use crate::tcg::{optimize, Opcode, Runtime, TbExit, TcgContext};
 use alloc::boxed::Box;
 use alloc::format;
+use alloc::vec::Vec;
 
 /// Why `cpu_exec` returned.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -59,8 +65,10 @@ impl Default for ExecOptions {
 /// Counters for `--stats`.
 #[derive(Copy, Clone, Debug, Default)]
 pub struct ExecStats {
+    /// Guest instructions executed.
     pub insns: u64,
     pub tbs_translated: u64,
+    /// TBs entered from the loop (chained entries are not counted).
     pub tbs_executed: u64,
     pub guest_insns_translated: u64,
     pub exceptions: u64,
@@ -74,15 +82,47 @@ pub struct Machine {
     pub log: Logger,
     pub stats: ExecStats,
     rt: Runtime,
+    /// The JIT backend, when enabled (else TBs run in the interpreter).
+    pub jit: Option<JitCache>,
+    layout: JitLayout,
 }
+
+/// How one trip into generated code ended, for the loop: the TB to chain from, if any.
+type ChainFrom = Option<(TbId, usize)>;
 
 impl Machine {
     pub fn new(cpu: Box<X86Cpu>, opts: ExecOptions, log: Logger) -> Machine {
-        let rt = Runtime {
-            qemu_ld: crate::cpu::mem_helper::helper_qemu_ld,
-            qemu_st: crate::cpu::mem_helper::helper_qemu_st,
-        };
-        Machine { cpu, tbs: TbCache::new(), opts, log, stats: ExecStats::default(), rt }
+        let rt = runtime();
+        let layout = cpu.jit_layout();
+        let mut m = Machine { cpu, tbs: TbCache::new(), opts, log, stats: ExecStats::default(), rt, jit: None, layout };
+        m.cpu.chaining = !m.log.enabled(LogMask::NOCHAIN);
+        m
+    }
+
+    /// Use the JIT backend with this executable region as its code buffer.
+    ///
+    /// # Safety
+    /// `region` must be valid, writable and executable for the life of the machine and used by
+    /// nothing else.
+    pub unsafe fn enable_jit(&mut self, region: CodeRegion) -> bool {
+        // SAFETY: per the contract.
+        self.jit = unsafe { JitCache::new(region) };
+        self.jit.is_some()
+    }
+
+    /// Compile optimized IR with the JIT, flushing the code buffer once if it is full.
+    fn jit_compile(&mut self, ir: &TcgContext, icount: u32) -> Option<Compiled> {
+        let info = TbInfo { id: self.tbs.next_id().0, icount };
+        let jit = self.jit.as_mut()?;
+        match jit.compile(ir, &self.rt, &self.layout, info) {
+            Ok(c) => Some(c),
+            Err(CompileError::BufferFull) => {
+                self.tb_flush();
+                let info = TbInfo { id: self.tbs.next_id().0, icount };
+                self.jit.as_mut()?.compile(ir, &self.rt, &self.layout, info).ok()
+            }
+            Err(CompileError::TooComplex) => None,
+        }
     }
 
     /// The TB key for the current CPU state.
@@ -95,13 +135,40 @@ impl Machine {
         Ok((pc, TbKey { phys_pc: phys.0, cs_base, flags }))
     }
 
-    /// Translate, optimize and prepare a TB (QEMU's `tb_gen_code`).
+    /// Find the TB for the current state: jump cache, then hash table (QEMU's `tb_lookup`).
+    fn tb_lookup(&mut self, pc: u32, key: &TbKey) -> Option<TbId> {
+        if let Some(e) = self.cpu.tb_jmp_cache.get(pc, key.cs_base, key.flags) {
+            if self.tbs.get(TbId(e.tb)).key.phys_pc == key.phys_pc {
+                self.tbs.stats.jc_hits += 1;
+                return Some(TbId(e.tb));
+            }
+        }
+        self.tbs.stats.jc_misses += 1;
+        let id = self.tbs.htable_lookup(key)?;
+        self.jmp_cache_set(id);
+        Some(id)
+    }
+
+    fn jmp_cache_set(&mut self, id: TbId) {
+        let tb = self.tbs.get(id);
+        let e = JmpCacheEntry {
+            pc: tb.pc,
+            cs_base: tb.key.cs_base,
+            flags: tb.key.flags,
+            tb: id.0,
+            host: tb.host.map_or(0, |h| h.addr),
+        };
+        self.cpu.tb_jmp_cache.set(e);
+    }
+
+    /// Translate, optimize and compile a TB (QEMU's `tb_gen_code`).
     fn tb_gen_code(&mut self, pc: u32, key: TbKey) -> TbId {
         let mask = self.log.mask;
         let want = |m: LogMask| mask.intersects(m);
         let opts = TranslateOptions { max_insns: self.opts.tb_max_insns, want_in_asm: want(LogMask::IN_ASM) };
         let eip = self.cpu.env.eip;
         let mut t = frontend::translate(&mut self.cpu, eip, key.flags, opts);
+        crate::tcg::verify::debug_check(&t.ir, "translation");
         if let Some(text) = t.in_asm.take() {
             self.log.sink.log(&format!("----------------\nIN: \n{}\n", text));
         }
@@ -114,38 +181,118 @@ impl Machine {
         }
         self.stats.tbs_translated += 1;
         self.stats.guest_insns_translated += t.icount as u64;
-        let tb =
-            TranslationBlock { pc, key, size: t.size, icount: t.icount, code: InterpCode::new(&t.ir), exec_count: 0 };
-        self.tbs.insert(tb)
+        let compiled = self.jit_compile(&t.ir, t.icount);
+        let insns = insn_list(&t.ir);
+        if let (Some(c), true) = (&compiled, want(LogMask::OUT_ASM)) {
+            let bytes = self.jit.as_ref().map(|j| j.code_bytes(c.code)).unwrap_or(&[]);
+            let text = super::dump::out_asm(bytes, c, &insns);
+            self.log.sink.log(&text);
+        }
+        if want(LogMask::TB) {
+            self.log.sink.log(&format!("tb: translate {:08x} ({} insns, {} bytes)\n", pc, t.icount, t.size));
+        }
+        let tb = TranslationBlock {
+            pc,
+            key,
+            size: t.size,
+            icount: t.icount,
+            code: InterpCode::new(&t.ir),
+            host: compiled.as_ref().map(|c| c.code),
+            insns,
+            jmp_sites: compiled.map_or([None; 2], |c| c.jmp_sites),
+            jmp_dest: [None; 2],
+            incoming: Vec::new(),
+            valid: true,
+            exec_count: 0,
+        };
+        let id = self.tbs.insert(tb);
+        self.jmp_cache_set(id);
+        id
     }
 
     /// Run until the machine stops.
     pub fn cpu_exec(&mut self) -> ExitReason {
+        let mut last: ChainFrom = None;
         loop {
             if let Some(r) = self.handle_exception() {
                 return r;
             }
-            if let Some(limit) = self.opts.max_insns {
-                if self.stats.insns >= limit {
-                    return ExitReason::InsnLimit;
-                }
-            }
-            let Ok((pc, key)) = self.current_key() else { continue };
-            let id = match self.tbs.lookup(pc, &key) {
+            let remaining = match self.opts.max_insns {
+                Some(limit) if self.stats.insns >= limit => return ExitReason::InsnLimit,
+                Some(limit) => (limit - self.stats.insns).min(i32::MAX as u64) as i32,
+                None => i32::MAX,
+            };
+            let Ok((pc, key)) = self.current_key() else {
+                last = None;
+                continue;
+            };
+            let flushes = self.tbs.stats.flushes;
+            let id = match self.tb_lookup(pc, &key) {
                 Some(id) => id,
                 None => self.tb_gen_code(pc, key),
             };
-            self.tb_exec(id);
+            if let (Some((from, n)), true) = (last, self.tbs.stats.flushes == flushes) {
+                self.tb_add_jump(from, n, id);
+            }
+            last = self.tb_exec(id, remaining);
         }
     }
 
-    /// Run one TB and account for it.
-    fn tb_exec(&mut self, id: TbId) {
+    /// Run generated code starting at TB `id` with an instruction budget; account for what ran.
+    fn tb_exec(&mut self, id: TbId, budget: i32) -> ChainFrom {
+        self.log_entry(id);
+        self.stats.tbs_executed += 1;
+        self.cpu.icount_budget = budget;
+        self.cpu.current_tb = id.0;
+        let env = self.cpu.env_ptr();
+        let tb = self.tbs.get_mut(id);
+        tb.exec_count += 1;
+        let (last, exit) = match (tb.host, self.jit.as_ref()) {
+            (Some(code), Some(jit)) => {
+                // SAFETY: `env` comes from the live CPU, which nothing else touches while generated
+                // code runs; the code belongs to this cache (a flush drops the TBs too).
+                let e = unsafe { jit.exec(code, env) };
+                let kind = match e.kind {
+                    JitExitKind::Exit(v) => TbExit::Exit(v),
+                    JitExitKind::Raised(i) => {
+                        let (pc, cc_op) = self.tbs.get(TbId(e.tb)).insns.get(i as usize).copied().unwrap_or((0, 0));
+                        TbExit::Raised { pc, cc_op }
+                    }
+                };
+                (TbId(e.tb), kind)
+            }
+            _ => (id, self.interp_exec(id, env)),
+        };
+        self.stats.insns += (budget - self.cpu.icount_budget) as u64;
+        self.cpu.tsc += (budget - self.cpu.icount_budget) as u64;
+        match exit {
+            TbExit::Exit(v) if v == 1 || v == 2 => Some((last, v as usize - 1)),
+            TbExit::Exit(_) => None,
+            TbExit::Raised { pc, cc_op } => {
+                self.restore_state(last, pc, cc_op);
+                None
+            }
+        }
+    }
+
+    /// The interpreter's TB entry, with the same budget rule as JIT code.
+    fn interp_exec(&mut self, id: TbId, env: *mut u8) -> TbExit {
+        let tb = self.tbs.get(id);
+        if self.cpu.icount_budget < tb.icount as i32 {
+            return TbExit::Exit(EXIT_REQUESTED);
+        }
+        self.cpu.icount_budget -= tb.icount as i32;
+        // SAFETY: as for JIT code; the runtime's entry points are the ones for this CPU type.
+        unsafe { interp::exec(&tb.code, env, &self.rt) }
+    }
+
+    fn log_entry(&mut self, id: TbId) {
         if self.log.enabled(LogMask::EXEC) {
             let tb = self.tbs.get(id);
+            let host = tb.host.map_or(0, |h| h.addr);
             let line = format!(
                 "Trace 0: {:#x} [{:08x}/{:08x}/{:08x}/{:08x}] \n",
-                id.0, tb.key.cs_base, tb.pc, tb.key.flags, 0
+                host, tb.key.cs_base, tb.pc, tb.key.flags, 0
             );
             self.log.sink.log(&line);
         }
@@ -153,43 +300,25 @@ impl Machine {
             let dump = super::dump::cpu_dump_state(&self.cpu.env);
             self.log.sink.log(&dump);
         }
-        let env = self.cpu.env_ptr();
-        let tb = self.tbs.get_mut(id);
-        tb.exec_count += 1;
-        self.stats.tbs_executed += 1;
-        // SAFETY: `env` comes from the live CPU, which nothing else touches while the TB runs; the
-        // runtime's entry points are the ones for this CPU type.
-        let exit = unsafe { interp::exec(&tb.code, env, &self.rt) };
-        let icount = tb.icount as u64;
-        match exit {
-            TbExit::Exit(_) => self.stats.insns += icount,
-            TbExit::Raised { pc, cc_op } => self.restore_state(id, pc, cc_op),
-        }
-        self.cpu.tsc += icount;
     }
 
-    /// After an exit in the middle of an instruction: put back the state of its start for a guest
-    /// exception (QEMU's `cpu_restore_state`) and count the instructions that completed.
+    /// After an exit in the middle of instruction `pc` of TB `id`: give back the budget of the
+    /// instructions that did not complete and, for a guest exception, put back the state of the
+    /// instruction's start (QEMU's `cpu_restore_state`).
     fn restore_state(&mut self, id: TbId, pc: u32, cc_op: u32) {
         let tb = self.tbs.get(id);
-        let cs_base = tb.key.cs_base;
-        let done = self.count_insns_before(id, pc);
-        self.stats.insns += done;
+        let is_exception = (0..256).contains(&self.cpu.env.exception_index);
+        // An exit request (debug-exit, hlt) leaves after its instruction completed.
+        let done = tb.insns.iter().take_while(|i| i.0 != pc).count() as i32 + i32::from(!is_exception);
+        self.cpu.icount_budget += tb.icount as i32 - done;
+        self.stats.insns -= (tb.icount as i32 - done) as u64;
         let env = &mut self.cpu.env;
-        if (0..256).contains(&env.exception_index) {
+        if is_exception {
             env.eip = pc;
             if cc_op != CcOp::Dynamic as u32 {
                 env.cc_op = cc_op;
             }
         }
-        let _ = cs_base;
-    }
-
-    /// Guest instructions of TB `id` that completed before the one at `pc` (by re-decoding lengths
-    /// would be costly; the TB records instruction starts in its IR).
-    fn count_insns_before(&self, id: TbId, pc: u32) -> u64 {
-        let tb = self.tbs.get(id);
-        tb.code.insn_index(pc) as u64
     }
 
     /// Deliver a pending exception or act on an exit request. `Some` ends `cpu_exec`.
@@ -221,4 +350,37 @@ impl Machine {
             Err(_) => Some(ExitReason::Shutdown),
         }
     }
+}
+
+/// The entry points generated code calls for this guest (softmmu slow paths, TB lookup).
+pub fn runtime() -> Runtime {
+    Runtime {
+        qemu_ld: crate::cpu::mem_helper::helper_qemu_ld,
+        qemu_st: crate::cpu::mem_helper::helper_qemu_st,
+        lookup_tb_ptr: helper_lookup_tb_ptr,
+    }
+}
+
+/// (pc, cc_op) of every `insn_start`, in order.
+fn insn_list(ir: &TcgContext) -> Vec<(u32, u32)> {
+    ir.ops.iter().filter(|op| op.opc == Opcode::InsnStart).map(|op| (op.konst(0), op.konst(1))).collect()
+}
+
+/// `lookup_tb_ptr` for generated code: the host code of the TB for the current eip if the jump
+/// cache has it (QEMU's `helper_lookup_tb_ptr`), else 0 (return to `cpu_exec`).
+///
+/// # Safety
+/// `env` must come from `X86Cpu::env_ptr`.
+unsafe extern "C" fn helper_lookup_tb_ptr(env: *mut u8, _: u32, _: u32, _: u32, _: u32) -> HelperRet {
+    // SAFETY: per the contract.
+    let cpu = unsafe { X86Cpu::from_env(env) };
+    if !cpu.chaining {
+        return 0;
+    }
+    let e = &cpu.env;
+    let cs_base = e.segs[R_CS].base;
+    let found = cpu.tb_jmp_cache.get(e.eip.wrapping_add(cs_base), cs_base, e.hflags & hflags::TB_MASK);
+    let host = found.map_or(0, |j| j.host as u64);
+    debug_assert!(host & HELPER_EXIT == 0 || host == 0);
+    host
 }

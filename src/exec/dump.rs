@@ -5,6 +5,29 @@ use alloc::format;
 use alloc::string::String;
 use core::fmt::Write;
 
+/// `-d out_asm`: QEMU's `OUT: [size=N]` block, host code disassembled, each guest instruction's
+/// code introduced by `  -- guest addr 0x… + 0`.
+pub fn out_asm(bytes: &[u8], c: &crate::tcg::x64::Compiled, insns: &[(u32, u32)]) -> String {
+    use iced_x86::{Decoder, DecoderOptions, Formatter, GasFormatter};
+    let mut s = format!("OUT: [size={}]\n", c.code.size);
+    let mut dec = Decoder::with_ip(64, bytes, c.code.addr as u64, DecoderOptions::NONE);
+    let mut fmt = GasFormatter::new();
+    let mut text = String::new();
+    while dec.can_decode() {
+        let off = (dec.ip() - c.code.addr as u64) as u32;
+        if let Some(i) = c.insn_offsets.iter().position(|&o| o == off) {
+            let pc = insns.get(i).map(|x| x.0).unwrap_or(0);
+            let _ = writeln!(s, "  -- guest addr 0x{:08x} + 0", pc);
+        }
+        let insn = dec.decode();
+        text.clear();
+        fmt.format(&insn, &mut text);
+        let _ = writeln!(s, "0x{:016x}:  {}", insn.ip(), text);
+    }
+    s.push('\n');
+    s
+}
+
 const SEG_NAMES: [&str; 6] = ["ES", "CS", "SS", "DS", "FS", "GS"];
 
 /// QEMU's `x86_cpu_dump_state` for a 32-bit guest.

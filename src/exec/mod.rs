@@ -5,6 +5,7 @@ pub mod cpu_exec;
 pub mod dump;
 pub mod log;
 pub mod tb;
+pub mod tb_maint;
 
 pub use cpu_exec::{ExecOptions, ExitReason, Machine};
 pub use log::{LogMask, LogSink, Logger};

@@ -1,11 +1,12 @@
-//! `TranslationBlock` and the TB cache (QEMU's `tb_htable` + `tb_jmp_cache`).
+//! `TranslationBlock` and the TB hash table (QEMU's `tb_htable`); the per-vCPU jump cache in
+//! front of it lives in `cpu::jmp_cache`.
 //!
-//! A TB is identified by (physical pc, cs_base, flags). Lookups go first through a direct-mapped
-//! jump cache indexed by the virtual pc, then through the hash table.
+//! A TB is identified by (physical pc, cs_base, flags). TBs are never freed individually: an
+//! invalidated TB stays in the vector (marked invalid, unreachable) until the next flush.
 
 use crate::tcg::interp::InterpCode;
+use crate::tcg::x64::HostCode;
 use alloc::collections::BTreeMap;
-use alloc::vec;
 use alloc::vec::Vec;
 
 /// What identifies a translation.
@@ -28,66 +29,55 @@ pub struct TranslationBlock {
     pub size: u32,
     pub icount: u32,
     pub code: InterpCode,
+    /// JIT code, when the JIT backend compiled this TB.
+    pub host: Option<HostCode>,
+    /// (pc, cc_op) of each guest instruction's `insn_start`, in order.
+    pub insns: Vec<(u32, u32)>,
+    /// Patchable jump of each `goto_tb` slot, and where it leads now (QEMU's `jmp_dest`).
+    pub jmp_sites: [Option<usize>; 2],
+    pub jmp_dest: [Option<TbId>; 2],
+    /// TBs whose `goto_tb` slot jumps here (QEMU's `jmp_list_head`).
+    pub incoming: Vec<(TbId, usize)>,
+    /// False once invalidated.
+    pub valid: bool,
     /// Times entered from the loop.
     pub exec_count: u64,
 }
 
-pub const TB_JMP_CACHE_BITS: u32 = 12;
-pub const TB_JMP_CACHE_SIZE: usize = 1 << TB_JMP_CACHE_BITS;
-
-/// Lookup statistics.
+/// Lookup and maintenance statistics.
 #[derive(Copy, Clone, Debug, Default)]
 pub struct TbCacheStats {
     pub jc_hits: u64,
     pub jc_misses: u64,
     pub ht_hits: u64,
     pub ht_misses: u64,
+    pub links: u64,
+    pub invalidations: u64,
     pub flushes: u64,
 }
 
+#[derive(Default)]
 pub struct TbCache {
     pub tbs: Vec<TranslationBlock>,
     htable: BTreeMap<TbKey, TbId>,
-    jmp_cache: Vec<Option<(u32, TbId)>>,
     pub stats: TbCacheStats,
-}
-
-impl Default for TbCache {
-    fn default() -> Self {
-        Self::new()
-    }
 }
 
 impl TbCache {
     pub fn new() -> TbCache {
-        TbCache {
-            tbs: Vec::new(),
-            htable: BTreeMap::new(),
-            jmp_cache: vec![None; TB_JMP_CACHE_SIZE],
-            stats: TbCacheStats::default(),
-        }
+        TbCache::default()
     }
 
-    fn jc_index(pc: u32) -> usize {
-        ((pc ^ (pc >> TB_JMP_CACHE_BITS)) as usize) & (TB_JMP_CACHE_SIZE - 1)
+    /// The id the next inserted TB will get.
+    pub fn next_id(&self) -> TbId {
+        TbId(self.tbs.len() as u32)
     }
 
-    /// Find the TB for `key` reached at virtual `pc` (QEMU's `tb_lookup`).
-    pub fn lookup(&mut self, pc: u32, key: &TbKey) -> Option<TbId> {
-        let i = Self::jc_index(pc);
-        if let Some((jpc, id)) = self.jmp_cache[i] {
-            if jpc == pc && self.tbs[id.0 as usize].key == *key {
-                self.stats.jc_hits += 1;
-                return Some(id);
-            }
-        }
-        self.stats.jc_misses += 1;
+    /// Find a valid TB by key (QEMU's `tb_htable_lookup`).
+    pub fn htable_lookup(&mut self, key: &TbKey) -> Option<TbId> {
         let id = self.htable.get(key).copied();
         match id {
-            Some(id) => {
-                self.stats.ht_hits += 1;
-                self.jmp_cache[i] = Some((pc, id));
-            }
+            Some(_) => self.stats.ht_hits += 1,
             None => self.stats.ht_misses += 1,
         }
         id
@@ -95,9 +85,8 @@ impl TbCache {
 
     /// Add a new TB.
     pub fn insert(&mut self, tb: TranslationBlock) -> TbId {
-        let id = TbId(self.tbs.len() as u32);
+        let id = self.next_id();
         self.htable.insert(tb.key, id);
-        self.jmp_cache[Self::jc_index(tb.pc)] = Some((tb.pc, id));
         self.tbs.push(tb);
         id
     }
@@ -110,11 +99,19 @@ impl TbCache {
         &mut self.tbs[id.0 as usize]
     }
 
+    /// Remove a TB from the hash table (it stays allocated, invalid).
+    pub fn unhash(&mut self, id: TbId) {
+        let tb = &mut self.tbs[id.0 as usize];
+        tb.valid = false;
+        if self.htable.get(&tb.key) == Some(&id) {
+            self.htable.remove(&tb.key);
+        }
+    }
+
     /// Drop every TB (QEMU's `tb_flush`).
     pub fn flush(&mut self) {
         self.tbs.clear();
         self.htable.clear();
-        self.jmp_cache.fill(None);
         self.stats.flushes += 1;
     }
 }

@@ -223,11 +223,16 @@ fn log_insn(out: &mut String, insn: &Instruction, buf: &[u8], pc: u32) {
 /// Translate the current instruction: each instruction class claims the mnemonics it knows and
 /// returns false, without emitting anything, for the others.
 fn translate_insn(s: &mut DisasContext) {
-    use super::{alu, bcd, bits, control, flagop, muldiv, setcc, shift, system, xchg};
+    use super::{
+        alu, bcd, bits, control, flagop, interrupt, muldiv, segment, setcc, shift, stack, string, system, xchg,
+    };
     if s.insn.is_invalid() {
         return s.gen_exception(EXCP_UD);
     }
-    let done = alu::translate(s)
+    // segment and system first: they claim `mov` with a segment/control/debug register operand.
+    let done = segment::translate(s)
+        || system::translate(s)
+        || alu::translate(s)
         || shift::translate(s)
         || muldiv::translate(s)
         || bits::translate(s)
@@ -236,7 +241,9 @@ fn translate_insn(s: &mut DisasContext) {
         || xchg::translate(s)
         || bcd::translate(s)
         || control::translate(s)
-        || system::translate(s);
+        || stack::translate(s)
+        || string::translate(s)
+        || interrupt::translate(s);
     if !done {
         s.gen_exception(EXCP_UD);
     }

@@ -12,10 +12,14 @@ pub mod control;
 pub mod disas;
 pub mod flagop;
 pub mod helpers;
+pub mod interrupt;
 pub mod muldiv;
 pub mod operand;
+pub mod segment;
 pub mod setcc;
 pub mod shift;
+pub mod stack;
+pub mod string;
 pub mod system;
 pub mod xchg;
 

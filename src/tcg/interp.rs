@@ -9,6 +9,7 @@ use super::opcode::Opcode;
 use super::{Runtime, TbExit};
 use alloc::vec;
 use alloc::vec::Vec;
+use core::cell::Cell;
 
 /// A TB prepared for interpretation: its ops, temps and where each label lands.
 #[derive(Clone, Debug)]
@@ -16,6 +17,25 @@ pub struct InterpCode {
     ops: Vec<Op>,
     kinds: Vec<TempKind>,
     label_pos: Vec<usize>,
+    /// The temp values of the last run, kept so the next run of this TB needs no allocation
+    /// (taken out while the TB runs: a nested run would simply allocate its own).
+    scratch: Scratch,
+}
+
+/// A reusable temp buffer; clones start empty.
+#[derive(Default)]
+struct Scratch(Cell<Vec<u32>>);
+
+impl Clone for Scratch {
+    fn clone(&self) -> Self {
+        Scratch::default()
+    }
+}
+
+impl core::fmt::Debug for Scratch {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Scratch")
+    }
 }
 
 impl InterpCode {
@@ -27,7 +47,9 @@ impl InterpCode {
                 label_pos[op.args[0] as usize] = i;
             }
         }
-        InterpCode { ops: ctx.ops.clone(), kinds: ctx.temps.iter().map(|t| t.kind).collect(), label_pos }
+        let kinds: Vec<TempKind> = ctx.temps.iter().map(|t| t.kind).collect();
+        let scratch = Scratch(Cell::new(vec![0; kinds.len()]));
+        InterpCode { ops: ctx.ops.clone(), kinds, label_pos, scratch }
     }
 
     /// Number of IR ops (for statistics).
@@ -84,13 +106,24 @@ impl Frame<'_> {
 /// `env` must be valid for reads and writes of every global offset and env field the IR names, and
 /// `rt` must be the runtime that matches it.
 pub unsafe fn exec(code: &InterpCode, env: *mut u8, rt: &Runtime) -> TbExit {
-    let mut f = Frame { code, vals: vec![0; code.kinds.len()], env };
+    let mut vals = code.scratch.0.take();
+    vals.clear();
+    vals.resize(code.kinds.len(), 0);
+    let mut f = Frame { code, vals, env };
+    let exit = run(&mut f, rt);
+    code.scratch.0.set(core::mem::take(&mut f.vals));
+    exit
+}
+
+/// The dispatch loop of [`exec`].
+fn run(f: &mut Frame, rt: &Runtime) -> TbExit {
+    let code = f.code;
     let mut pc = 0usize;
     let mut insn = (0u32, 0u32);
     while pc < code.ops.len() {
         let op = &code.ops[pc];
         pc += 1;
-        match step(&mut f, op, rt, &mut insn) {
+        match step(f, op, rt, &mut insn) {
             Step::Next => {}
             Step::Jump(label) => pc = code.label_pos[label as usize],
             Step::Exit(e) => return e,
@@ -276,5 +309,56 @@ fn field_mask(len: u32) -> u32 {
         u32::MAX
     } else {
         (1u32 << len) - 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tcg::testing::{parse, run, FakeEnv, ENV_WORDS, MEM_OFFSET};
+
+    /// A loop over a local counter, summing into eax: exercises labels, brcond and locals.
+    const LOOP: &str = concat!(
+        " ---- 00100000 00000000\n mov_i32 eax,loc17\n mov_i32 loc17,$0x0\n",
+        " set_label $L0\n add_i32 loc17,loc17,$0x1\n add_i32 eax,eax,loc17\n",
+        " brcond_i32 loc17,$0xa,ltu,$L0\n exit_tb $0x3\n",
+    );
+
+    #[test]
+    fn runs_a_loop_and_reuses_its_buffer() {
+        let code = InterpCode::new(&parse(LOOP));
+        let rt = Runtime { qemu_ld: dummy, qemu_st: dummy, lookup_tb_ptr: dummy };
+        for _ in 0..3 {
+            let mut env: FakeEnv = [0; ENV_WORDS];
+            // SAFETY: the IR only touches globals inside `env`.
+            let exit = unsafe { exec(&code, env.as_mut_ptr() as *mut u8, &rt) };
+            assert_eq!(exit, TbExit::Exit(3));
+            // loc17 reads as 0 before its first write on every run, however the buffer was left.
+            assert_eq!(env[0], 55);
+        }
+    }
+
+    unsafe extern "C" fn dummy(_: *mut u8, _: u32, _: u32, _: u32, _: u32) -> u64 {
+        HELPER_EXIT
+    }
+
+    #[test]
+    fn a_faulting_access_raises_at_its_insn_start() {
+        let ctx = parse(concat!(
+            " ---- 00100000 00000007\n qemu_st_i32 $0x11223344,$0x10,leul,0\n mov_i32 eax,$0x1\n",
+            " ---- 00100004 00000009\n qemu_ld_i32 ebx,$0x200,leul,0\n mov_i32 eax,$0x2\n exit_tb $0x0\n",
+        ));
+        let mut env: FakeEnv = [0; ENV_WORDS];
+        assert_eq!(run(&ctx, &mut env), TbExit::Raised { pc: 0x100004, cc_op: 9 });
+        assert_eq!((env[0], env[MEM_OFFSET / 4 + 4]), (1, 0x11223344));
+        assert_eq!(InterpCode::new(&ctx).insn_index(0x100004), 1);
+    }
+
+    #[test]
+    fn helpers_see_and_change_env() {
+        let ctx = parse(" mov_i32 eax,$0x5\n call test_rw,$0x6,$1,edx,$0x3\n call test_exit,$0x1,$0,$0x1\n");
+        let mut env: FakeEnv = [0; ENV_WORDS];
+        assert_eq!(run(&ctx, &mut env), TbExit::Raised { pc: 0, cc_op: 0 });
+        assert_eq!(&env[..3], &[5, 8, 6]);
     }
 }

@@ -6,11 +6,23 @@
 //! [`TbExit`], and reach guest memory only through the [`Runtime`] entry points.
 
 pub mod builder;
+pub mod copy_prop;
+pub mod dce;
+pub mod effects;
+pub mod fold;
 pub mod interp;
 pub mod ir;
 pub mod opcode;
+#[cfg(test)]
+mod opt_equiv;
 pub mod optimize;
+pub mod parse;
 pub mod print;
+pub mod reachable;
+#[cfg(test)]
+pub mod testing;
+pub mod verify;
+pub mod x64;
 
 pub use ir::{Cond, HelperFlags, HelperInfo, Label, MemOp, Op, TcgContext, Temp, TempKind, ENV, HELPER_EXIT};
 pub use opcode::{OpFlags, Opcode};
@@ -26,6 +38,8 @@ pub enum TbExit {
     Raised { pc: u32, cc_op: u32 },
 }
 
+/// `exit_tb` values: 0 returns to the loop; `exit_slot(n)` (1 or 2) leaves through `goto_tb n`;
+/// `x64::EXIT_REQUESTED` (3) is used by TB entries that did not run.
 /// The `exit_tb` value for leaving through `goto_tb slot`.
 pub const fn exit_slot(slot: u32) -> u32 {
     slot + 1
@@ -37,4 +51,6 @@ pub const fn exit_slot(slot: u32) -> u32 {
 pub struct Runtime {
     pub qemu_ld: ir::HelperFn,
     pub qemu_st: ir::HelperFn,
+    /// `lookup_tb_ptr(env)`: host code of the TB for the current guest pc, or 0.
+    pub lookup_tb_ptr: ir::HelperFn,
 }

@@ -77,3 +77,14 @@ unsafe extern "C" fn helper_hlt(env: *mut u8, _: u32, _: u32, _: u32, _: u32) ->
     cpu.env.exception_index = EXCP_HLT;
     HELPER_EXIT
 }
+
+pub mod seg;
+pub mod system;
+
+/// A helper's return word for a CPU operation that may fault (the fault is already recorded).
+fn exit_on_fault(r: crate::cpu::mem_helper::MemResult<()>) -> HelperRet {
+    match r {
+        Ok(()) => 0,
+        Err(_) => HELPER_EXIT,
+    }
+}

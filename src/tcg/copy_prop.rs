@@ -1,0 +1,183 @@
+//! Copy and constant propagation within basic blocks (the copy tracking of TCG's `tcg_optimize`).
+//!
+//! After `mov d, s` the pass knows that `d` holds what `s` holds, and rewrites later reads of `d`
+//! into reads of `s` (followed to its own source first, so chains collapse onto a constant, a
+//! global or the oldest temp). A fact dies when either side is written. Everything is forgotten at
+//! each `BB_END` op (another path may enter after a label; `Normal` temps die there), and every
+//! fact that names a global is forgotten at an op that may change globals behind the IR's back
+//! (see `effects.rs`: helper calls, guest memory accesses, `env` stores into a global's field).
+//! Only reads are rewritten: no write is added or removed, so the values of globals in `env` at
+//! every TB exit and every helper call stay exactly what the op list says.
+
+use super::effects::{is_global, may_change_globals};
+use super::ir::TcgContext;
+use super::opcode::{OpFlags, Opcode};
+use alloc::vec;
+use alloc::vec::Vec;
+
+const NONE: u32 = u32::MAX;
+
+/// Known copies: `src[d]` is the temp `d` currently equals, or `NONE`.
+struct Copies {
+    src: Vec<u32>,
+    /// Temps that may have an entry in `src` (some may be stale).
+    active: Vec<u32>,
+}
+
+impl Copies {
+    fn get(&self, t: u32) -> Option<u32> {
+        self.src.get(t as usize).copied().filter(|&s| s != NONE)
+    }
+
+    fn record(&mut self, d: u32, s: u32) {
+        self.src[d as usize] = s;
+        self.active.push(d);
+    }
+
+    /// `t` is written: it no longer equals its source, and nothing equals its old value through it.
+    fn forget(&mut self, t: u32) {
+        self.src[t as usize] = NONE;
+        let src = &mut self.src;
+        self.active.retain(|&k| {
+            if src[k as usize] == t {
+                src[k as usize] = NONE;
+            }
+            src[k as usize] != NONE
+        });
+    }
+
+    /// Drop every fact for which `pred(key, source)` holds.
+    fn forget_where(&mut self, pred: impl Fn(u32, u32) -> bool) {
+        let src = &mut self.src;
+        self.active.retain(|&k| {
+            let s = src[k as usize];
+            if s != NONE && pred(k, s) {
+                src[k as usize] = NONE;
+            }
+            src[k as usize] != NONE
+        });
+    }
+}
+
+/// Propagate copies and constants into the inputs of later ops. Returns true if an input changed.
+#[doc(alias = "tcg_optimize")]
+pub fn copy_prop(ctx: &mut TcgContext) -> bool {
+    let mut c = Copies { src: vec![NONE; ctx.temps.len()], active: Vec::new() };
+    let mut changed = false;
+    for i in 0..ctx.ops.len() {
+        changed |= rewrite_inputs(ctx, &c, i);
+        let op = ctx.ops[i];
+        if op.flags().contains(OpFlags::BB_END) {
+            c.forget_where(|_, _| true);
+            continue;
+        }
+        if may_change_globals(ctx, &op) {
+            c.forget_where(|k, s| is_global(ctx, k) || is_global(ctx, s));
+        }
+        for &t in op.outputs() {
+            c.forget(t);
+        }
+        if op.opc == Opcode::Mov && op.args[0] != op.args[1] {
+            c.record(op.args[0], op.args[1]);
+        }
+    }
+    changed
+}
+
+/// Replace each input of op `i` that is a known copy by its source.
+fn rewrite_inputs(ctx: &mut TcgContext, c: &Copies, i: usize) -> bool {
+    let op = &mut ctx.ops[i];
+    let first = op.nb_oargs as usize;
+    let mut changed = false;
+    for slot in &mut op.args[first..first + op.nb_iargs as usize] {
+        if let Some(s) = c.get(*slot) {
+            *slot = s;
+            changed = true;
+        }
+    }
+    changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tcg::testing::check_pass;
+
+    #[test]
+    fn propagates_constants_and_chains_within_a_block() {
+        check_pass(
+            " mov_i32 tmp17,$0x5\n mov_i32 tmp18,tmp17\n add_i32 eax,tmp18,ebx\n exit_tb $0x0\n",
+            " mov_i32 tmp17,$0x5\n mov_i32 tmp18,$0x5\n add_i32 eax,$0x5,ebx\n exit_tb $0x0\n",
+            copy_prop,
+        );
+        check_pass(
+            " mov_i32 tmp17,eax\n mov_i32 tmp18,tmp17\n add_i32 ebx,tmp18,tmp17\n exit_tb $0x0\n",
+            " mov_i32 tmp17,eax\n mov_i32 tmp18,eax\n add_i32 ebx,eax,eax\n exit_tb $0x0\n",
+            copy_prop,
+        );
+    }
+
+    #[test]
+    fn a_write_ends_the_copy_both_ways() {
+        // eax changes after tmp17 copied it: tmp17 keeps the old value.
+        check_pass(
+            " mov_i32 tmp17,eax\n add_i32 eax,eax,$0x1\n mov_i32 ebx,tmp17\n exit_tb $0x0\n",
+            " mov_i32 tmp17,eax\n add_i32 eax,eax,$0x1\n mov_i32 ebx,tmp17\n exit_tb $0x0\n",
+            copy_prop,
+        );
+        check_pass(
+            " mov_i32 tmp17,eax\n mov_i32 tmp17,ebx\n mov_i32 ecx,tmp17\n exit_tb $0x0\n",
+            " mov_i32 tmp17,eax\n mov_i32 tmp17,ebx\n mov_i32 ecx,ebx\n exit_tb $0x0\n",
+            copy_prop,
+        );
+    }
+
+    #[test]
+    fn labels_and_branches_end_all_facts() {
+        check_pass(
+            " mov_i32 loc17,$0x1\n set_label $L0\n add_i32 loc17,loc17,$0x1\n br $L0\n",
+            " mov_i32 loc17,$0x1\n set_label $L0\n add_i32 loc17,loc17,$0x1\n br $L0\n",
+            copy_prop,
+        );
+        check_pass(
+            " mov_i32 eax,$0x1\n brcond_i32 ebx,$0x0,eq,$L0\n mov_i32 ecx,eax\n set_label $L0\n exit_tb $0x0\n",
+            " mov_i32 eax,$0x1\n brcond_i32 ebx,$0x0,eq,$L0\n mov_i32 ecx,eax\n set_label $L0\n exit_tb $0x0\n",
+            copy_prop,
+        );
+    }
+
+    #[test]
+    fn calls_and_guest_memory_end_facts_about_globals_only() {
+        check_pass(
+            concat!(
+                " mov_i32 eax,$0x1\n mov_i32 tmp17,ebx\n mov_i32 tmp18,$0x2\n call test_plain,$0x0,$0\n",
+                " add_i32 ecx,eax,tmp17\n add_i32 edx,tmp18,$0x1\n exit_tb $0x0\n",
+            ),
+            concat!(
+                " mov_i32 eax,$0x1\n mov_i32 tmp17,ebx\n mov_i32 tmp18,$0x2\n call test_plain,$0x0,$0\n",
+                " add_i32 ecx,eax,tmp17\n add_i32 edx,$0x2,$0x1\n exit_tb $0x0\n",
+            ),
+            copy_prop,
+        );
+        check_pass(
+            " mov_i32 eax,$0x1\n qemu_ld_i32 tmp17,ebx,leul,0\n add_i32 ecx,eax,tmp17\n exit_tb $0x0\n",
+            " mov_i32 eax,$0x1\n qemu_ld_i32 tmp17,ebx,leul,0\n add_i32 ecx,eax,tmp17\n exit_tb $0x0\n",
+            copy_prop,
+        );
+    }
+
+    #[test]
+    fn env_stores_into_a_global_field_end_its_facts() {
+        // TEST_GLOBALS puts ebx at env offset 12.
+        check_pass(
+            " mov_i32 ebx,$0x1\n st_i32 $0x2,env,$0xc\n mov_i32 ecx,ebx\n st_i32 $0x3,env,$0x20\n exit_tb $0x0\n",
+            " mov_i32 ebx,$0x1\n st_i32 $0x2,env,$0xc\n mov_i32 ecx,ebx\n st_i32 $0x3,env,$0x20\n exit_tb $0x0\n",
+            copy_prop,
+        );
+        check_pass(
+            " mov_i32 ebx,$0x1\n st_i32 $0x3,env,$0x20\n mov_i32 ecx,ebx\n exit_tb $0x0\n",
+            " mov_i32 ebx,$0x1\n st_i32 $0x3,env,$0x20\n mov_i32 ecx,$0x1\n exit_tb $0x0\n",
+            copy_prop,
+        );
+    }
+}

@@ -1,0 +1,275 @@
+//! Constant folding and algebraic simplification, op by op (the folding half of TCG's
+//! `tcg_optimize`; copy propagation, which brings constants to the inputs, is `copy_prop.rs`).
+//!
+//! A pure op whose inputs are all constants becomes `mov d,$value` (computed by the interpreter's
+//! [`eval_pure`], so folding and execution cannot disagree). Identities turn an op into a move of
+//! one input or of a constant: `x+0`, `x-0`, `x|0`, `x^0`, `x&-1`, `x*1`, shifts and rotations by 0
+//! → `x`; `x&0`, `x*0`, `x^x`, `x-x`, `x&~x` → 0; `x|-1` → -1; `x&x`, `x|x` → `x`. A `setcond`,
+//! `movcond` or `brcond` whose outcome is known is decided: `brcond` becomes `br` when always
+//! taken and disappears when never taken. Commutative ops and comparisons get a constant operand
+//! second. `mov x,x` is removed. No op with a side effect is removed or created here, except
+//! decided branches.
+
+use super::interp::eval_pure;
+use super::ir::{Cond, Op, TcgContext, Temp};
+use super::opcode::{OpFlags, Opcode};
+use alloc::vec::Vec;
+
+/// What an op reduces to.
+enum Value {
+    Const(u32),
+    Copy(u32),
+}
+
+/// Fold and simplify every op. Returns true if anything changed.
+pub fn fold(ctx: &mut TcgContext) -> bool {
+    let ops = core::mem::take(&mut ctx.ops);
+    let mut out = Vec::with_capacity(ops.len());
+    let mut changed = false;
+    for mut op in ops {
+        changed |= canonicalize(ctx, &mut op);
+        changed |= fold_op(ctx, &op, &mut out);
+    }
+    ctx.ops = out;
+    changed
+}
+
+/// Push what `op` becomes onto `out`; true if that is not `op` itself.
+fn fold_op(ctx: &mut TcgContext, op: &Op, out: &mut Vec<Op>) -> bool {
+    match op.opc {
+        Opcode::Mov if op.args[0] == op.args[1] => return true,
+        Opcode::Mov => {}
+        Opcode::BrCond => return fold_brcond(ctx, op, out),
+        Opcode::Mulu2 | Opcode::Muls2 => return fold_mul2(ctx, op, out),
+        _ if op.flags().contains(OpFlags::PURE) => {
+            if let Some(v) = all_const(ctx, op).or_else(|| simplify(ctx, op)) {
+                out.push(mov_value(ctx, op.out(0), v));
+                return true;
+            }
+        }
+        _ => {}
+    }
+    out.push(*op);
+    false
+}
+
+fn mov_value(ctx: &mut TcgContext, d: Temp, v: Value) -> Op {
+    let s = match v {
+        Value::Const(c) => ctx.const_i32(c),
+        Value::Copy(t) => Temp(t),
+    };
+    Op::new(Opcode::Mov, &[d.0, s.0])
+}
+
+/// The op's value when all its inputs are constants.
+fn all_const(ctx: &TcgContext, op: &Op) -> Option<Value> {
+    let mut vals = [0u32; 4];
+    for (i, &t) in op.inputs().iter().enumerate() {
+        vals[i] = ctx.const_value(Temp(t))?;
+    }
+    eval_pure(op, &|i| vals[i]).map(Value::Const)
+}
+
+/// `brcond` with a known outcome: `br` or nothing.
+fn fold_brcond(ctx: &TcgContext, op: &Op, out: &mut Vec<Op>) -> bool {
+    let Some(cond) = Cond::from_u32(op.konst(0)) else {
+        out.push(*op);
+        return false;
+    };
+    match decide(ctx, cond, op.args[0], op.args[1]) {
+        Some(true) => out.push(Op::new(Opcode::Br, &[op.konst(1)])),
+        Some(false) => {}
+        None => {
+            out.push(*op);
+            return false;
+        }
+    }
+    true
+}
+
+/// `mulu2`/`muls2` of two constants: two moves.
+fn fold_mul2(ctx: &mut TcgContext, op: &Op, out: &mut Vec<Op>) -> bool {
+    let (a, b) = (ctx.const_value(op.input(0)), ctx.const_value(op.input(1)));
+    let (Some(a), Some(b)) = (a, b) else {
+        out.push(*op);
+        return false;
+    };
+    let p = match op.opc {
+        Opcode::Mulu2 => (a as u64).wrapping_mul(b as u64),
+        _ => (a as i32 as i64).wrapping_mul(b as i32 as i64) as u64,
+    };
+    out.push(mov_value(ctx, op.out(0), Value::Const(p as u32)));
+    out.push(mov_value(ctx, op.out(1), Value::Const((p >> 32) as u32)));
+    true
+}
+
+/// The outcome of `a cond b`, when it does not depend on run-time values.
+fn decide(ctx: &TcgContext, cond: Cond, a: u32, b: u32) -> Option<bool> {
+    let (ca, cb) = (ctx.const_value(Temp(a)), ctx.const_value(Temp(b)));
+    match (cond, ca, cb) {
+        (Cond::Always, ..) => Some(true),
+        (Cond::Never, ..) => Some(false),
+        (_, Some(x), Some(y)) => Some(cond.eval(x, y)),
+        _ if a == b => Some(cond.eval(0, 0)),
+        (Cond::Ltu, _, Some(0)) => Some(false),
+        (Cond::Geu, _, Some(0)) => Some(true),
+        _ => None,
+    }
+}
+
+/// Algebraic identities of pure ops (some inputs constant or equal).
+fn simplify(ctx: &TcgContext, op: &Op) -> Option<Value> {
+    use Value::{Const, Copy};
+    let ins = op.inputs();
+    let cv = |i: usize| ins.get(i).and_then(|&t| ctx.const_value(Temp(t)));
+    let (a, b, ca, cb) = (ins[0], ins.get(1).copied().unwrap_or(u32::MAX), cv(0), cv(1));
+    match op.opc {
+        Opcode::Add | Opcode::Or | Opcode::Xor if ca == Some(0) => Some(Copy(b)),
+        Opcode::Add | Opcode::Or | Opcode::Xor | Opcode::Sub | Opcode::Andc if cb == Some(0) => Some(Copy(a)),
+        Opcode::And | Opcode::Mul if ca == Some(0) || cb == Some(0) => Some(Const(0)),
+        Opcode::And if cb == Some(u32::MAX) => Some(Copy(a)),
+        Opcode::And if ca == Some(u32::MAX) => Some(Copy(b)),
+        Opcode::Mul if cb == Some(1) => Some(Copy(a)),
+        Opcode::Mul if ca == Some(1) => Some(Copy(b)),
+        Opcode::Or if ca == Some(u32::MAX) || cb == Some(u32::MAX) => Some(Const(u32::MAX)),
+        Opcode::And | Opcode::Or if a == b => Some(Copy(a)),
+        Opcode::Xor | Opcode::Sub | Opcode::Andc if a == b => Some(Const(0)),
+        Opcode::Andc if ca == Some(0) || cb == Some(u32::MAX) => Some(Const(0)),
+        Opcode::Shl | Opcode::Shr | Opcode::Sar | Opcode::Rotl | Opcode::Rotr => simplify_shift(a, ca, cb),
+        Opcode::SetCond => Some(Const(decide(ctx, Cond::from_u32(op.konst(0))?, a, b)? as u32)),
+        Opcode::MovCond => simplify_movcond(ctx, op),
+        Opcode::Extract | Opcode::Sextract if op.konst(0) == 0 && op.konst(1) == 32 => Some(Copy(a)),
+        Opcode::Deposit if op.konst(0) == 0 && op.konst(1) == 32 => Some(Copy(b)),
+        _ => None,
+    }
+}
+
+fn simplify_shift(a: u32, ca: Option<u32>, cb: Option<u32>) -> Option<Value> {
+    match (ca, cb) {
+        (_, Some(n)) if n & 31 == 0 => Some(Value::Copy(a)),
+        (Some(0), _) => Some(Value::Const(0)),
+        _ => None,
+    }
+}
+
+fn simplify_movcond(ctx: &TcgContext, op: &Op) -> Option<Value> {
+    let ins = op.inputs();
+    if ins[2] == ins[3] {
+        return Some(Value::Copy(ins[2]));
+    }
+    let taken = decide(ctx, Cond::from_u32(op.konst(0))?, ins[0], ins[1])?;
+    Some(Value::Copy(if taken { ins[2] } else { ins[3] }))
+}
+
+/// Put a lone constant operand second: swap commutative inputs, or swap a comparison's operands
+/// and its condition. True if the op changed.
+fn canonicalize(ctx: &TcgContext, op: &mut Op) -> bool {
+    let o = op.nb_oargs as usize;
+    let is_const = |t: u32| ctx.const_value(Temp(t)).is_some();
+    let swap = is_const(op.args[o]) && !is_const(op.args.get(o + 1).copied().unwrap_or(0));
+    match op.opc {
+        Opcode::Add | Opcode::Mul | Opcode::And | Opcode::Or | Opcode::Xor | Opcode::Mulu2 | Opcode::Muls2 if swap => {
+            op.args.swap(o, o + 1);
+            true
+        }
+        Opcode::SetCond | Opcode::MovCond | Opcode::BrCond if swap => {
+            op.args.swap(o, o + 1);
+            let c = o + op.nb_iargs as usize;
+            op.args[c] = Cond::from_u32(op.args[c]).map_or(op.args[c], |cond| cond.swap() as u32);
+            true
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tcg::testing::check_pass;
+
+    fn f(input: &str, expected: &str) {
+        let wrap = |s: &str| {
+            if s.is_empty() {
+                alloc::string::String::from(" exit_tb $0x0\n")
+            } else {
+                alloc::format!("{}\n exit_tb $0x0\n", s)
+            }
+        };
+        check_pass(&wrap(input), &wrap(expected), fold);
+    }
+
+    #[test]
+    fn folds_pure_ops_on_constants() {
+        f(" add_i32 eax,$0x7,$0xfffffffe", " mov_i32 eax,$0x5");
+        f(" sar_i32 eax,$0x80000000,$0x4", " mov_i32 eax,$0xf8000000");
+        f(" setcond_i32 eax,$0x1,$0x2,lt", " mov_i32 eax,$0x1");
+        f(" movcond_i32 eax,$0x1,$0x2,ebx,ecx,gtu", " mov_i32 eax,ecx");
+        f(" deposit_i32 eax,$0xffffffff,$0x0,$0x8,$0x8", " mov_i32 eax,$0xffff00ff");
+        f(" extract_i32 eax,$0x12345678,$0x8,$0x8", " mov_i32 eax,$0x56");
+        f(" clz_i32 eax,$0x0,$0x20", " mov_i32 eax,$0x20");
+        f(" mulu2_i32 eax,edx,$0xffffffff,$0x2", " mov_i32 eax,$0xfffffffe\n mov_i32 edx,$0x1");
+        f(" muls2_i32 eax,edx,$0xffffffff,$0x2", " mov_i32 eax,$0xfffffffe\n mov_i32 edx,$0xffffffff");
+    }
+
+    #[test]
+    fn keeps_ops_with_side_effects_or_unknown_inputs() {
+        f(" ld_i32 eax,env,$0x20", " ld_i32 eax,env,$0x20");
+        f(" qemu_ld_i32 eax,$0x1000,leul,0", " qemu_ld_i32 eax,$0x1000,leul,0");
+        f(" add_i32 eax,ebx,$0x1", " add_i32 eax,ebx,$0x1");
+        f(" mov_i32 eax,$0x1", " mov_i32 eax,$0x1");
+    }
+
+    #[test]
+    fn applies_identities() {
+        f(" add_i32 eax,ebx,$0x0", " mov_i32 eax,ebx");
+        f(" add_i32 eax,$0x0,ebx", " mov_i32 eax,ebx");
+        f(" sub_i32 eax,ebx,$0x0", " mov_i32 eax,ebx");
+        f(" sub_i32 eax,ebx,ebx", " mov_i32 eax,$0x0");
+        f(" and_i32 eax,ebx,$0x0", " mov_i32 eax,$0x0");
+        f(" and_i32 eax,ebx,$0xffffffff", " mov_i32 eax,ebx");
+        f(" and_i32 eax,ebx,ebx", " mov_i32 eax,ebx");
+        f(" or_i32 eax,ebx,$0x0", " mov_i32 eax,ebx");
+        f(" or_i32 eax,ebx,$0xffffffff", " mov_i32 eax,$0xffffffff");
+        f(" xor_i32 eax,ebx,ebx", " mov_i32 eax,$0x0");
+        f(" andc_i32 eax,ebx,ebx", " mov_i32 eax,$0x0");
+        f(" mul_i32 eax,ebx,$0x1", " mov_i32 eax,ebx");
+        f(" mul_i32 eax,$0x0,ebx", " mov_i32 eax,$0x0");
+        f(" shl_i32 eax,ebx,$0x0", " mov_i32 eax,ebx");
+        f(" rotr_i32 eax,ebx,$0x20", " mov_i32 eax,ebx");
+        f(" sar_i32 eax,$0x0,ebx", " mov_i32 eax,$0x0");
+        f(" extract_i32 eax,ebx,$0x0,$0x20", " mov_i32 eax,ebx");
+        f(" deposit_i32 eax,ebx,ecx,$0x0,$0x20", " mov_i32 eax,ecx");
+        f(" mov_i32 eax,eax", "");
+        f(" sub_i32 eax,ebx,$0x1", " sub_i32 eax,ebx,$0x1");
+    }
+
+    #[test]
+    fn decides_comparisons() {
+        f(" setcond_i32 eax,ebx,ebx,geu", " mov_i32 eax,$0x1");
+        f(" setcond_i32 eax,ebx,ebx,ne", " mov_i32 eax,$0x0");
+        f(" setcond_i32 eax,ebx,$0x0,ltu", " mov_i32 eax,$0x0");
+        f(" setcond_i32 eax,ebx,ecx,always", " mov_i32 eax,$0x1");
+        f(" movcond_i32 eax,ebx,ecx,edx,edx,lt", " mov_i32 eax,edx");
+        f(" movcond_i32 eax,ebx,ebx,edx,esi,eq", " mov_i32 eax,edx");
+    }
+
+    #[test]
+    fn decides_branches() {
+        let code =
+            |c: &str| alloc::format!(" brcond_i32 {},$L0\n mov_i32 eax,$0x1\n set_label $L0\n exit_tb $0x0\n", c);
+        let taken = " br $L0\n mov_i32 eax,$0x1\n set_label $L0\n exit_tb $0x0\n";
+        let not_taken = " mov_i32 eax,$0x1\n set_label $L0\n exit_tb $0x0\n";
+        check_pass(&code("$0x1,$0x2,ltu"), taken, fold);
+        check_pass(&code("$0x1,$0x2,gt"), not_taken, fold);
+        check_pass(&code("eax,eax,eq"), taken, fold);
+        check_pass(&code("eax,ebx,never"), not_taken, fold);
+        check_pass(&code("eax,ebx,eq"), &code("eax,ebx,eq"), fold);
+    }
+
+    #[test]
+    fn puts_constants_second() {
+        f(" add_i32 eax,$0x1,ebx", " add_i32 eax,ebx,$0x1");
+        f(" setcond_i32 eax,$0x1,ebx,lt", " setcond_i32 eax,ebx,$0x1,gt");
+        f(" sub_i32 eax,$0x1,ebx", " sub_i32 eax,$0x1,ebx");
+    }
+}

@@ -1,0 +1,439 @@
+//! The typed x86-64 emitter: the only place that uses `dynasm!`.
+//!
+//! Registers are host register numbers (0 = rax … 15 = r15). 32-bit operations zero the upper half
+//! of their destination, which the lowering relies on (a guest value in a host register is always
+//! zero-extended). Condition-parametrized instructions (jcc, setcc, cmovcc) are encoded by hand
+//! from the SDM opcode tables (`0F 8x`, `0F 9x`, `0F 4x`) because `dynasm!` needs the condition at
+//! compile time.
+
+// `dynasm!` converts dynamic register operands with `.into()`, even when they already are `u8`.
+#![allow(clippy::useless_conversion)]
+
+use super::codebuf::{CodeBuf, DynLabel};
+use crate::tcg::Cond;
+use dynasm::dynasm;
+
+pub type Reg = u8;
+pub const RAX: Reg = 0;
+pub const RCX: Reg = 1;
+pub const RDX: Reg = 2;
+pub const RBX: Reg = 3;
+pub const RSP: Reg = 4;
+pub const RBP: Reg = 5;
+pub const RSI: Reg = 6;
+pub const RDI: Reg = 7;
+pub const R8: Reg = 8;
+pub const R9: Reg = 9;
+pub const R10: Reg = 10;
+pub const R11: Reg = 11;
+pub const R12: Reg = 12;
+pub const R13: Reg = 13;
+pub const R14: Reg = 14;
+pub const R15: Reg = 15;
+
+/// The pinned `env` register (QEMU's TCG_AREG0 on x86-64 hosts is rbp; r14 keeps rbp allocatable).
+pub const ENV_REG: Reg = R14;
+
+/// Two-operand integer operations with a register or immediate source.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum AluOp {
+    Add,
+    Sub,
+    And,
+    Or,
+    Xor,
+    Cmp,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ShiftOp {
+    Shl,
+    Shr,
+    Sar,
+    Rol,
+    Ror,
+}
+
+/// The x86 condition-code nibble for an IR condition (`Always`/`Never` are handled by callers).
+pub fn x86_cc(c: Cond) -> u8 {
+    match c {
+        Cond::Eq => 0x4,
+        Cond::Ne => 0x5,
+        Cond::Lt => 0xc,
+        Cond::Ge => 0xd,
+        Cond::Le => 0xe,
+        Cond::Gt => 0xf,
+        Cond::Ltu => 0x2,
+        Cond::Geu => 0x3,
+        Cond::Leu => 0x6,
+        Cond::Gtu => 0x7,
+        Cond::Always | Cond::Never => 0x4,
+    }
+}
+
+pub struct Emitter<'a> {
+    pub buf: CodeBuf<'a>,
+}
+
+impl<'a> Emitter<'a> {
+    pub fn new(buf: CodeBuf<'a>) -> Emitter<'a> {
+        Emitter { buf }
+    }
+
+    pub fn mov_rr(&mut self, d: Reg, s: Reg) {
+        if d != s {
+            dynasm!(self.buf ; .arch x64 ; mov Rd(d), Rd(s));
+        }
+    }
+
+    pub fn mov_rr64(&mut self, d: Reg, s: Reg) {
+        if d != s {
+            dynasm!(self.buf ; .arch x64 ; mov Rq(d), Rq(s));
+        }
+    }
+
+    pub fn mov_ri(&mut self, d: Reg, v: u32) {
+        if v == 0 {
+            dynasm!(self.buf ; .arch x64 ; xor Rd(d), Rd(d));
+        } else {
+            dynasm!(self.buf ; .arch x64 ; mov Rd(d), v as i32);
+        }
+    }
+
+    pub fn mov_ri64(&mut self, d: Reg, v: u64) {
+        dynasm!(self.buf ; .arch x64 ; mov Rq(d), QWORD v as i64);
+    }
+
+    /// d = dword [base + disp]
+    pub fn load32(&mut self, d: Reg, base: Reg, disp: i32) {
+        dynasm!(self.buf ; .arch x64 ; mov Rd(d), DWORD [Rq(base) + disp]);
+    }
+
+    /// Zero- or sign-extending 8/16-bit load from [base + disp].
+    pub fn load_ext(&mut self, d: Reg, base: Reg, disp: i32, bytes: u8, signed: bool) {
+        match (bytes, signed) {
+            (1, false) => dynasm!(self.buf ; .arch x64 ; movzx Rd(d), BYTE [Rq(base) + disp]),
+            (1, true) => dynasm!(self.buf ; .arch x64 ; movsx Rd(d), BYTE [Rq(base) + disp]),
+            (2, false) => dynasm!(self.buf ; .arch x64 ; movzx Rd(d), WORD [Rq(base) + disp]),
+            (2, true) => dynasm!(self.buf ; .arch x64 ; movsx Rd(d), WORD [Rq(base) + disp]),
+            _ => self.load32(d, base, disp),
+        }
+    }
+
+    pub fn load64(&mut self, d: Reg, base: Reg, disp: i32) {
+        dynasm!(self.buf ; .arch x64 ; mov Rq(d), QWORD [Rq(base) + disp]);
+    }
+
+    /// [base + disp] = low `bytes` of s
+    pub fn store(&mut self, base: Reg, disp: i32, s: Reg, bytes: u8) {
+        match bytes {
+            1 => dynasm!(self.buf ; .arch x64 ; mov BYTE [Rq(base) + disp], Rb(s)),
+            2 => dynasm!(self.buf ; .arch x64 ; mov WORD [Rq(base) + disp], Rw(s)),
+            _ => dynasm!(self.buf ; .arch x64 ; mov DWORD [Rq(base) + disp], Rd(s)),
+        }
+    }
+
+    pub fn store64(&mut self, base: Reg, disp: i32, s: Reg) {
+        dynasm!(self.buf ; .arch x64 ; mov QWORD [Rq(base) + disp], Rq(s));
+    }
+
+    pub fn store_imm32(&mut self, base: Reg, disp: i32, v: u32) {
+        dynasm!(self.buf ; .arch x64 ; mov DWORD [Rq(base) + disp], v as i32);
+    }
+
+    /// Guest memory access through a host pointer `[host + addr]` (addr zero-extended).
+    pub fn load_indexed(&mut self, d: Reg, host: Reg, addr: Reg, bytes: u8, signed: bool) {
+        match (bytes, signed) {
+            (1, false) => dynasm!(self.buf ; .arch x64 ; movzx Rd(d), BYTE [Rq(host) + Rq(addr)]),
+            (1, true) => dynasm!(self.buf ; .arch x64 ; movsx Rd(d), BYTE [Rq(host) + Rq(addr)]),
+            (2, false) => dynasm!(self.buf ; .arch x64 ; movzx Rd(d), WORD [Rq(host) + Rq(addr)]),
+            (2, true) => dynasm!(self.buf ; .arch x64 ; movsx Rd(d), WORD [Rq(host) + Rq(addr)]),
+            _ => dynasm!(self.buf ; .arch x64 ; mov Rd(d), DWORD [Rq(host) + Rq(addr)]),
+        }
+    }
+
+    pub fn store_indexed(&mut self, host: Reg, addr: Reg, s: Reg, bytes: u8) {
+        match bytes {
+            1 => dynasm!(self.buf ; .arch x64 ; mov BYTE [Rq(host) + Rq(addr)], Rb(s)),
+            2 => dynasm!(self.buf ; .arch x64 ; mov WORD [Rq(host) + Rq(addr)], Rw(s)),
+            _ => dynasm!(self.buf ; .arch x64 ; mov DWORD [Rq(host) + Rq(addr)], Rd(s)),
+        }
+    }
+
+    pub fn alu_rr(&mut self, op: AluOp, d: Reg, s: Reg) {
+        match op {
+            AluOp::Add => dynasm!(self.buf ; .arch x64 ; add Rd(d), Rd(s)),
+            AluOp::Sub => dynasm!(self.buf ; .arch x64 ; sub Rd(d), Rd(s)),
+            AluOp::And => dynasm!(self.buf ; .arch x64 ; and Rd(d), Rd(s)),
+            AluOp::Or => dynasm!(self.buf ; .arch x64 ; or Rd(d), Rd(s)),
+            AluOp::Xor => dynasm!(self.buf ; .arch x64 ; xor Rd(d), Rd(s)),
+            AluOp::Cmp => dynasm!(self.buf ; .arch x64 ; cmp Rd(d), Rd(s)),
+        }
+    }
+
+    pub fn alu_ri(&mut self, op: AluOp, d: Reg, v: u32) {
+        let v = v as i32;
+        match op {
+            AluOp::Add => dynasm!(self.buf ; .arch x64 ; add Rd(d), v),
+            AluOp::Sub => dynasm!(self.buf ; .arch x64 ; sub Rd(d), v),
+            AluOp::And => dynasm!(self.buf ; .arch x64 ; and Rd(d), v),
+            AluOp::Or => dynasm!(self.buf ; .arch x64 ; or Rd(d), v),
+            AluOp::Xor => dynasm!(self.buf ; .arch x64 ; xor Rd(d), v),
+            AluOp::Cmp => dynasm!(self.buf ; .arch x64 ; cmp Rd(d), v),
+        }
+    }
+
+    /// d = a + b without touching flags (3-operand add).
+    pub fn lea_add(&mut self, d: Reg, a: Reg, b: Reg) {
+        dynasm!(self.buf ; .arch x64 ; lea Rd(d), [Rq(a) + Rq(b)]);
+    }
+
+    /// d = a + imm (3-operand).
+    pub fn lea_addi(&mut self, d: Reg, a: Reg, v: u32) {
+        dynasm!(self.buf ; .arch x64 ; lea Rd(d), [Rq(a) + v as i32]);
+    }
+
+    /// d += qword [base + disp]
+    pub fn add_mem64(&mut self, d: Reg, base: Reg, disp: i32) {
+        dynasm!(self.buf ; .arch x64 ; add Rq(d), QWORD [Rq(base) + disp]);
+    }
+
+    /// qword [base + disp] += v
+    pub fn add_mem64_imm(&mut self, base: Reg, disp: i32, v: i32) {
+        dynasm!(self.buf ; .arch x64 ; add QWORD [Rq(base) + disp], v);
+    }
+
+    /// dword [base + disp] -= v
+    pub fn sub_mem32_imm(&mut self, base: Reg, disp: i32, v: i32) {
+        dynasm!(self.buf ; .arch x64 ; sub DWORD [Rq(base) + disp], v);
+    }
+
+    /// dword [base + disp] += v
+    pub fn add_mem32_imm(&mut self, base: Reg, disp: i32, v: i32) {
+        dynasm!(self.buf ; .arch x64 ; add DWORD [Rq(base) + disp], v);
+    }
+
+    /// A 5-byte `jmp rel32` to the next instruction: a `goto_tb` site, patched later.
+    pub fn jmp_next(&mut self) {
+        self.buf.push(0xe9);
+        self.buf.push_i32(0);
+    }
+
+    /// cmp a, dword [base + disp]
+    pub fn cmp_mem32(&mut self, a: Reg, base: Reg, disp: i32) {
+        dynasm!(self.buf ; .arch x64 ; cmp Rd(a), DWORD [Rq(base) + disp]);
+    }
+
+    pub fn imul_rr(&mut self, d: Reg, s: Reg) {
+        dynasm!(self.buf ; .arch x64 ; imul Rd(d), Rd(s));
+    }
+
+    pub fn imul_rr64(&mut self, d: Reg, s: Reg) {
+        dynasm!(self.buf ; .arch x64 ; imul Rq(d), Rq(s));
+    }
+
+    pub fn movsxd(&mut self, d: Reg, s: Reg) {
+        dynasm!(self.buf ; .arch x64 ; movsxd Rq(d), Rd(s));
+    }
+
+    pub fn shr64_imm(&mut self, d: Reg, n: u8) {
+        dynasm!(self.buf ; .arch x64 ; shr Rq(d), n as i8);
+    }
+
+    pub fn neg(&mut self, d: Reg) {
+        dynasm!(self.buf ; .arch x64 ; neg Rd(d));
+    }
+
+    pub fn not(&mut self, d: Reg) {
+        dynasm!(self.buf ; .arch x64 ; not Rd(d));
+    }
+
+    pub fn shift_cl(&mut self, op: ShiftOp, d: Reg) {
+        match op {
+            ShiftOp::Shl => dynasm!(self.buf ; .arch x64 ; shl Rd(d), cl),
+            ShiftOp::Shr => dynasm!(self.buf ; .arch x64 ; shr Rd(d), cl),
+            ShiftOp::Sar => dynasm!(self.buf ; .arch x64 ; sar Rd(d), cl),
+            ShiftOp::Rol => dynasm!(self.buf ; .arch x64 ; rol Rd(d), cl),
+            ShiftOp::Ror => dynasm!(self.buf ; .arch x64 ; ror Rd(d), cl),
+        }
+    }
+
+    pub fn shift_imm(&mut self, op: ShiftOp, d: Reg, n: u8) {
+        let n = (n & 31) as i8;
+        if n == 0 {
+            return;
+        }
+        match op {
+            ShiftOp::Shl => dynasm!(self.buf ; .arch x64 ; shl Rd(d), n),
+            ShiftOp::Shr => dynasm!(self.buf ; .arch x64 ; shr Rd(d), n),
+            ShiftOp::Sar => dynasm!(self.buf ; .arch x64 ; sar Rd(d), n),
+            ShiftOp::Rol => dynasm!(self.buf ; .arch x64 ; rol Rd(d), n),
+            ShiftOp::Ror => dynasm!(self.buf ; .arch x64 ; ror Rd(d), n),
+        }
+    }
+
+    /// d = zero- or sign-extended low 8/16 bits of s.
+    pub fn ext(&mut self, d: Reg, s: Reg, bytes: u8, signed: bool) {
+        match (bytes, signed) {
+            (1, false) => dynasm!(self.buf ; .arch x64 ; movzx Rd(d), Rb(s)),
+            (1, true) => dynasm!(self.buf ; .arch x64 ; movsx Rd(d), Rb(s)),
+            (2, false) => dynasm!(self.buf ; .arch x64 ; movzx Rd(d), Rw(s)),
+            _ => dynasm!(self.buf ; .arch x64 ; movsx Rd(d), Rw(s)),
+        }
+    }
+
+    pub fn bswap(&mut self, d: Reg) {
+        dynasm!(self.buf ; .arch x64 ; bswap Rd(d));
+    }
+
+    /// d = bit index of the highest (bsr) or lowest (bsf) set bit; ZF set when s = 0.
+    pub fn bsr(&mut self, d: Reg, s: Reg) {
+        dynasm!(self.buf ; .arch x64 ; bsr Rd(d), Rd(s));
+    }
+
+    pub fn bsf(&mut self, d: Reg, s: Reg) {
+        dynasm!(self.buf ; .arch x64 ; bsf Rd(d), Rd(s));
+    }
+
+    pub fn test_rr(&mut self, a: Reg, b: Reg) {
+        dynasm!(self.buf ; .arch x64 ; test Rd(a), Rd(b));
+    }
+
+    /// Test bit 32 of a 64-bit register (the helper exit flag).
+    pub fn bt64_32(&mut self, r: Reg) {
+        dynasm!(self.buf ; .arch x64 ; bt Rq(r), 32);
+    }
+
+    /// setcc d (low byte) then zero-extend: `0F 9x /0`, `movzx`.
+    pub fn setcc(&mut self, cc: u8, d: Reg) {
+        self.rex_for_byte_reg(d, false);
+        self.buf.extend(&[0x0f, 0x90 | cc, 0xc0 | (d & 7)]);
+        self.ext(d, d, 1, false);
+    }
+
+    /// cmovcc d, s (32-bit): `0F 4x /r`.
+    pub fn cmovcc(&mut self, cc: u8, d: Reg, s: Reg) {
+        let rex = 0x40 | ((d >> 3) << 2) | (s >> 3);
+        if rex != 0x40 {
+            self.buf.push(rex);
+        }
+        self.buf.extend(&[0x0f, 0x40 | cc, 0xc0 | ((d & 7) << 3) | (s & 7)]);
+    }
+
+    /// A REX prefix so byte register `r` means the low byte of r (spl/bpl/sil/dil need REX).
+    fn rex_for_byte_reg(&mut self, r: Reg, _w: bool) {
+        if r >= 4 {
+            self.buf.push(0x40 | (r >> 3));
+        }
+    }
+
+    /// jcc rel32 to a label: `0F 8x rel32`.
+    pub fn jcc(&mut self, cc: u8, l: DynLabel) {
+        self.buf.extend(&[0x0f, 0x80 | cc]);
+        self.buf.push_i32(0);
+        self.buf.dynamic_reloc(l, 0, 4, 0, 2);
+    }
+
+    pub fn jmp(&mut self, l: DynLabel) {
+        dynasm!(self.buf ; .arch x64 ; jmp =>l);
+    }
+
+    pub fn bind(&mut self, l: DynLabel) {
+        dynasm!(self.buf ; .arch x64 ; =>l);
+    }
+
+    /// jmp rel32 to an absolute host address (must be within ±2 GiB).
+    pub fn jmp_abs(&mut self, target: usize) {
+        let rel = target as isize - (self.buf.addr() as isize + 5);
+        self.buf.push(0xe9);
+        self.buf.push_i32(rel as i32);
+    }
+
+    pub fn jmp_reg(&mut self, r: Reg) {
+        dynasm!(self.buf ; .arch x64 ; jmp Rq(r));
+    }
+
+    /// call an absolute address through rax.
+    pub fn call_abs(&mut self, target: usize) {
+        dynasm!(self.buf ; .arch x64 ; mov rax, QWORD target as i64 ; call rax);
+    }
+
+    pub fn push_r(&mut self, r: Reg) {
+        dynasm!(self.buf ; .arch x64 ; push Rq(r));
+    }
+
+    pub fn pop_r(&mut self, r: Reg) {
+        dynasm!(self.buf ; .arch x64 ; pop Rq(r));
+    }
+
+    pub fn sub_rsp(&mut self, n: i32) {
+        dynasm!(self.buf ; .arch x64 ; sub rsp, n);
+    }
+
+    pub fn add_rsp(&mut self, n: i32) {
+        dynasm!(self.buf ; .arch x64 ; add rsp, n);
+    }
+
+    pub fn ret(&mut self) {
+        dynasm!(self.buf ; .arch x64 ; ret);
+    }
+
+    pub fn ud2(&mut self) {
+        dynasm!(self.buf ; .arch x64 ; ud2);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use iced_x86::{Decoder, DecoderOptions, Formatter, GasFormatter};
+
+    /// Emit with `f` and decode the bytes back with iced-x86 (gas syntax, one line each).
+    fn disas(f: impl FnOnce(&mut Emitter)) -> alloc::vec::Vec<alloc::string::String> {
+        let mut mem = [0u8; 256];
+        let mut e = Emitter::new(CodeBuf::new(&mut mem, 0));
+        f(&mut e);
+        let n = e.buf.finish().expect("fits");
+        let mut dec = Decoder::with_ip(64, &mem[..n], 0, DecoderOptions::NONE);
+        let mut fmt = GasFormatter::new();
+        let mut out = alloc::vec::Vec::new();
+        while dec.can_decode() {
+            let mut s = alloc::string::String::new();
+            fmt.format(&dec.decode(), &mut s);
+            out.push(s);
+        }
+        out
+    }
+
+    #[test]
+    fn hand_encoded_condition_instructions_decode_as_intended() {
+        for r in 0..16u8 {
+            if r == RSP {
+                continue;
+            }
+            let names = disas(|e| {
+                e.setcc(x86_cc(Cond::Ltu), r);
+                e.cmovcc(x86_cc(Cond::Gt), r, 15 - r);
+            });
+            assert!(names[0].starts_with("setb "), "{names:?}");
+            assert!(names[1].starts_with("movzbl "), "{names:?}");
+            assert!(names[2].starts_with("cmovg "), "{names:?}");
+        }
+        let l = disas(|e| {
+            let l = e.buf.new_label();
+            e.jcc(x86_cc(Cond::Le), l);
+            e.bind(l);
+        });
+        assert_eq!(l, ["jle 6"]);
+    }
+
+    #[test]
+    fn byte_and_word_stores_use_the_low_parts_of_any_register() {
+        let names = disas(|e| {
+            e.store(ENV_REG, 8, RSI, 1);
+            e.store(ENV_REG, 8, R9, 2);
+            e.load_indexed(RDX, RCX, R11, 1, true);
+        });
+        assert_eq!(names, ["mov %sil,8(%r14)", "mov %r9w,8(%r14)", "movsbl (%rcx,%r11),%edx"]);
+    }
+}

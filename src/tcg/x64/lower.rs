@@ -1,0 +1,749 @@
+//! Lowering: IR ops of one TB → x86-64 code, following the register plan of `regalloc.rs`.
+//!
+//! Scratch registers rax, rcx, rdx and r11 are never allocated: each op may use them freely.
+//! Between ops nothing is pushed (`push_depth` is 0), so stack slots sit at `[rsp + 8*i]`.
+//! Out-of-line code (TLB slow paths, exception exits) is emitted after the TB body.
+
+use super::codebuf::{CodeBuf, DynLabel};
+use super::emit::{x86_cc, AluOp, Emitter, Reg, ShiftOp, ENV_REG, R11, R8, RAX, RCX, RDI, RDX, RSI, RSP};
+use super::regalloc::{plan, Home, Plan, POOL_REGS};
+use super::{ret_word, CompileError, JitLayout, TbInfo, EXIT_REQUESTED, RET_RAISED};
+use crate::tcg::ir::{Cond, HelperFlags, MemOp, Op, TcgContext, Temp, HELPER_EXIT};
+use crate::tcg::opcode::Opcode;
+use crate::tcg::Runtime;
+use alloc::vec;
+use alloc::vec::Vec;
+
+/// A value operand after lookup.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Val {
+    Reg(Reg),
+    Imm(u32),
+    /// `[base + disp]` (env field or stack slot).
+    Mem(Reg, i32),
+}
+
+/// A TLB slow path to emit after the body.
+struct SlowPath {
+    entry: DynLabel,
+    resume: DynLabel,
+    is_store: bool,
+    memop: u32,
+    mmu_idx: u32,
+    live: Vec<Reg>,
+    /// For loads: the register the fast path loads into, and the memory home to store it to when
+    /// that register is the scratch rax.
+    out: Option<(Reg, Option<Val>)>,
+    insn: u32,
+}
+
+struct Lower<'a, 'c> {
+    e: Emitter<'a>,
+    plan: Plan,
+    /// Pool register currently holding each temp (for `Home::Pool` temps).
+    reg_of: Vec<Option<Reg>>,
+    /// Which pool registers are taken.
+    pool_used: [bool; 16],
+    labels: Vec<DynLabel>,
+    slow: Vec<SlowPath>,
+    raised: Vec<(u32, DynLabel)>,
+    insn: u32,
+    starts: u32,
+    /// Host offset of each guest instruction's code.
+    insn_offsets: Vec<u32>,
+    op_index: usize,
+    rt: &'c Runtime,
+    layout: &'c JitLayout,
+    epilogue: usize,
+    tb: TbInfo,
+    jmp_offsets: [Option<usize>; 2],
+}
+
+/// The result of lowering one TB.
+pub struct Lowered {
+    pub size: usize,
+    pub insn_offsets: Vec<u32>,
+    /// Buffer offsets of the `goto_tb` jumps.
+    pub jmp_offsets: [Option<usize>; 2],
+}
+
+/// Compile one TB into `buf`.
+pub fn compile(
+    ctx: &TcgContext,
+    buf: CodeBuf,
+    rt: &Runtime,
+    layout: &JitLayout,
+    epilogue: usize,
+    tb: TbInfo,
+) -> Result<Lowered, CompileError> {
+    let plan = plan(ctx).map_err(|_| CompileError::TooComplex)?;
+    let mut e = Emitter::new(buf);
+    let labels = (0..ctx.nb_labels).map(|_| e.buf.new_label()).collect();
+    let n = ctx.temps.len();
+    let mut l = Lower {
+        e,
+        plan,
+        reg_of: vec![None; n],
+        pool_used: [false; 16],
+        labels,
+        slow: Vec::new(),
+        raised: Vec::new(),
+        insn: 0,
+        starts: 0,
+        insn_offsets: Vec::new(),
+        op_index: 0,
+        rt,
+        layout,
+        epilogue,
+        tb,
+        jmp_offsets: [None; 2],
+    };
+    l.tb_entry();
+    for (i, op) in ctx.ops.iter().enumerate() {
+        l.op_index = i;
+        l.lower_op(op);
+        l.free_dead(op);
+    }
+    l.emit_out_of_line();
+    let insn_offsets = core::mem::take(&mut l.insn_offsets);
+    let jmp_offsets = l.jmp_offsets;
+    let size = l.e.buf.finish().map_err(|_| CompileError::BufferFull)?;
+    Ok(Lowered { size, insn_offsets, jmp_offsets })
+}
+
+impl Lower<'_, '_> {
+    // ---- locations ----
+
+    fn slot_disp(i: u32) -> i32 {
+        8 * i as i32
+    }
+
+    fn val(&self, t: Temp) -> Val {
+        match self.plan.homes[t.0 as usize] {
+            Home::Const(v) => Val::Imm(v),
+            Home::Pinned(r) => Val::Reg(r),
+            Home::Env(off) => Val::Mem(ENV_REG, off),
+            Home::Slot(i) => Val::Mem(RSP, Self::slot_disp(i)),
+            Home::EnvPtr => Val::Reg(ENV_REG),
+            Home::Pool => match self.reg_of[t.0 as usize] {
+                Some(r) => Val::Reg(r),
+                // Read before written (dead path): any value will do.
+                None => Val::Imm(0),
+            },
+        }
+    }
+
+    /// The register an output will live in, allocating a pool register if needed; `None` for
+    /// memory homes (the value is computed in a scratch register and stored).
+    fn out_reg(&mut self, t: Temp) -> Option<Reg> {
+        match self.plan.homes[t.0 as usize] {
+            Home::Pinned(r) => Some(r),
+            Home::Pool => {
+                if let Some(r) = self.reg_of[t.0 as usize] {
+                    return Some(r);
+                }
+                let r = POOL_REGS.iter().copied().find(|r| !self.pool_used[*r as usize]);
+                if let Some(r) = r {
+                    self.pool_used[r as usize] = true;
+                    self.reg_of[t.0 as usize] = Some(r);
+                }
+                r
+            }
+            _ => None,
+        }
+    }
+
+    /// Load a value into register `r`.
+    fn load(&mut self, r: Reg, v: Val) {
+        match v {
+            Val::Reg(s) => self.e.mov_rr(r, s),
+            Val::Imm(i) => self.e.mov_ri(r, i),
+            Val::Mem(b, d) => self.e.load32(r, b, d),
+        }
+    }
+
+    /// The value of `t` in a register: its own if it has one, else loaded into `scratch`.
+    fn in_reg(&mut self, t: Temp, scratch: Reg) -> Reg {
+        match self.val(t) {
+            Val::Reg(r) => r,
+            v => {
+                self.load(scratch, v);
+                scratch
+            }
+        }
+    }
+
+    /// Store register `r` into output `t`'s home.
+    fn put(&mut self, t: Temp, r: Reg) {
+        match self.out_reg(t) {
+            Some(d) => self.e.mov_rr(d, r),
+            None => {
+                if let Val::Mem(b, d) = self.val(t) {
+                    self.e.store(b, d, r, 4);
+                }
+            }
+        }
+    }
+
+    /// Free pool registers of temps whose last use is this op.
+    fn free_dead(&mut self, op: &Op) {
+        for &t in op.outputs().iter().chain(op.inputs()) {
+            let t = t as usize;
+            if self.plan.last_use[t] <= self.op_index {
+                if let Some(r) = self.reg_of[t].take() {
+                    self.pool_used[r as usize] = false;
+                }
+            }
+        }
+    }
+
+    /// Pool registers holding temps that are still needed after the current op.
+    fn live_pool_regs(&self, exclude: &[u32]) -> Vec<Reg> {
+        let mut v = Vec::new();
+        for (t, r) in self.reg_of.iter().enumerate() {
+            if let Some(r) = r {
+                if self.plan.last_use[t] > self.op_index && !exclude.contains(&(t as u32)) {
+                    v.push(*r);
+                }
+            }
+        }
+        v
+    }
+
+    // ---- pinned globals ----
+
+    fn load_pinned(&mut self) {
+        for &(_, r, off) in &self.plan.pinned.clone() {
+            self.e.load32(r, ENV_REG, off);
+        }
+    }
+
+    fn sync_pinned(&mut self) {
+        for &(_, r, off) in &self.plan.pinned_written.clone() {
+            self.e.store(ENV_REG, off, r, 4);
+        }
+    }
+
+    // ---- entry and exits ----
+
+    /// TB entry (every way in: from the loop, chained, or through lookup_and_goto_ptr):
+    ///   budget -= icount; if negative: budget += icount, leave with EXIT_REQUESTED
+    ///   current_tb = id; load the pinned globals
+    fn tb_entry(&mut self) {
+        let lay = self.layout;
+        let stop = self.e.buf.new_label();
+        let go = self.e.buf.new_label();
+        self.e.sub_mem32_imm(ENV_REG, lay.budget_off, self.tb.icount as i32);
+        self.e.jcc(0x8, stop);
+        self.e.store_imm32(ENV_REG, lay.current_tb_off, self.tb.id);
+        self.load_pinned();
+        self.e.jmp(go);
+        self.e.bind(stop);
+        self.e.add_mem32_imm(ENV_REG, lay.budget_off, self.tb.icount as i32);
+        self.e.mov_ri64(RAX, ret_word(self.tb.id, EXIT_REQUESTED as u64));
+        self.e.jmp_abs(self.epilogue);
+        self.e.bind(go);
+    }
+
+    fn exit_with(&mut self, value: u32) {
+        self.sync_pinned();
+        self.e.mov_ri64(RAX, ret_word(self.tb.id, value as u64));
+        self.e.jmp_abs(self.epilogue);
+    }
+
+    /// goto_tb: write back the pinned globals (the next TB loads them from env), then a patchable
+    ///   jmp rel32   ; to the next TB once chained, else to the following exit code
+    fn goto_tb(&mut self, slot: u32) {
+        self.sync_pinned();
+        let site = self.e.buf.offset();
+        self.e.jmp_next();
+        if let Some(s) = self.jmp_offsets.get_mut(slot as usize) {
+            *s = Some(site);
+        }
+    }
+
+    /// The label of the exception exit for the current guest instruction.
+    fn raised_label(&mut self) -> DynLabel {
+        if let Some(&(_, l)) = self.raised.iter().find(|(i, _)| *i == self.insn) {
+            return l;
+        }
+        let l = self.e.buf.new_label();
+        self.raised.push((self.insn, l));
+        l
+    }
+
+    fn emit_out_of_line(&mut self) {
+        for sp in core::mem::take(&mut self.slow) {
+            self.emit_slow_path(sp);
+        }
+        for (insn, l) in core::mem::take(&mut self.raised) {
+            self.e.bind(l);
+            self.e.mov_ri64(RAX, ret_word(self.tb.id, RET_RAISED | insn as u64));
+            self.e.jmp_abs(self.epilogue);
+        }
+    }
+
+    // ---- ops ----
+
+    fn lower_op(&mut self, op: &Op) {
+        match op.opc {
+            Opcode::InsnStart => {
+                self.insn = self.starts;
+                self.starts += 1;
+                self.insn_offsets.push(self.e.buf.offset() as u32);
+            }
+            Opcode::SetLabel => self.e.bind(self.labels[op.konst(0) as usize]),
+            Opcode::Br => self.e.jmp(self.labels[op.konst(0) as usize]),
+            Opcode::BrCond => self.lower_brcond(op),
+            Opcode::GotoTb => self.goto_tb(op.konst(0)),
+            Opcode::ExitTb => self.exit_with(op.konst(0)),
+            Opcode::LookupTbPtr => self.lookup_tb_ptr(op),
+            Opcode::GotoPtr => self.goto_ptr(op),
+            Opcode::Mov => {
+                let v = self.val(op.input(0));
+                match self.out_reg(op.out(0)) {
+                    Some(d) => self.load(d, v),
+                    None => {
+                        let r = self.in_reg(op.input(0), RAX);
+                        self.put(op.out(0), r);
+                    }
+                }
+            }
+            Opcode::Ld8u | Opcode::Ld8s | Opcode::Ld16u | Opcode::Ld16s | Opcode::Ld => self.lower_ld_env(op),
+            Opcode::St8 | Opcode::St16 | Opcode::St => self.lower_st_env(op),
+            Opcode::Add => self.lower_alu(op, AluOp::Add, true),
+            Opcode::Sub => self.lower_alu(op, AluOp::Sub, false),
+            Opcode::And => self.lower_alu(op, AluOp::And, true),
+            Opcode::Or => self.lower_alu(op, AluOp::Or, true),
+            Opcode::Xor => self.lower_alu(op, AluOp::Xor, true),
+            Opcode::Shl => self.lower_shift(op, ShiftOp::Shl),
+            Opcode::Shr => self.lower_shift(op, ShiftOp::Shr),
+            Opcode::Sar => self.lower_shift(op, ShiftOp::Sar),
+            Opcode::Rotl => self.lower_shift(op, ShiftOp::Rol),
+            Opcode::Rotr => self.lower_shift(op, ShiftOp::Ror),
+            Opcode::QemuLd | Opcode::QemuSt => self.lower_qemu_ldst(op),
+            Opcode::Call => self.lower_call(op),
+            _ => self.lower_misc(op),
+        }
+    }
+
+    /// Unary and special ops computed in rax.
+    fn lower_misc(&mut self, op: &Op) {
+        let a = self.val(op.input(0));
+        match op.opc {
+            Opcode::Neg | Opcode::Not => {
+                self.load(RAX, a);
+                if op.opc == Opcode::Neg {
+                    self.e.neg(RAX)
+                } else {
+                    self.e.not(RAX)
+                }
+            }
+            Opcode::Ext8s | Opcode::Ext8u | Opcode::Ext16s | Opcode::Ext16u => {
+                self.load(RAX, a);
+                let bytes = if matches!(op.opc, Opcode::Ext8s | Opcode::Ext8u) { 1 } else { 2 };
+                self.e.ext(RAX, RAX, bytes, matches!(op.opc, Opcode::Ext8s | Opcode::Ext16s));
+            }
+            Opcode::Bswap32 => {
+                self.load(RAX, a);
+                self.e.bswap(RAX);
+            }
+            Opcode::Bswap16 => {
+                self.load(RAX, a);
+                self.e.bswap(RAX);
+                self.e.shift_imm(ShiftOp::Shr, RAX, 16);
+            }
+            Opcode::Mul => {
+                self.load(RAX, a);
+                let b = self.in_reg(op.input(1), RCX);
+                self.e.imul_rr(RAX, b);
+            }
+            Opcode::Andc => {
+                self.load(RCX, self.val(op.input(1)));
+                self.e.not(RCX);
+                self.load(RAX, a);
+                self.e.alu_rr(AluOp::And, RAX, RCX);
+            }
+            Opcode::Mulu2 | Opcode::Muls2 => return self.lower_mul2(op),
+            Opcode::SetCond => return self.lower_setcond(op),
+            Opcode::MovCond => return self.lower_movcond(op),
+            Opcode::Clz | Opcode::Ctz => self.lower_clz_ctz(op),
+            Opcode::Deposit => self.lower_deposit(op),
+            Opcode::Extract | Opcode::Sextract => self.lower_extract(op),
+            _ => self.e.ud2(),
+        }
+        self.put(op.out(0), RAX);
+    }
+
+    /// d = a op b, computed in place when the output has a register that does not alias b.
+    fn lower_alu(&mut self, op: &Op, alu: AluOp, commutative: bool) {
+        let (a, b) = (self.val(op.input(0)), self.val(op.input(1)));
+        let d = self.out_reg(op.out(0));
+        let (a, b) = if commutative && Some(b) == d.map(Val::Reg) && a != b { (b, a) } else { (a, b) };
+        let target = match d {
+            Some(d) if Val::Reg(d) != b || a == b => d,
+            _ => RAX,
+        };
+        if alu == AluOp::Add {
+            if let (Val::Reg(ra), Val::Reg(rb)) = (a, b) {
+                self.e.lea_add(target, ra, rb);
+                return self.put(op.out(0), target);
+            }
+        }
+        self.load(target, a);
+        match b {
+            Val::Imm(v) => self.e.alu_ri(alu, target, v),
+            Val::Reg(r) => self.e.alu_rr(alu, target, r),
+            Val::Mem(..) => {
+                self.load(RCX, b);
+                self.e.alu_rr(alu, target, RCX);
+            }
+        }
+        self.put(op.out(0), target);
+    }
+
+    fn lower_shift(&mut self, op: &Op, sh: ShiftOp) {
+        let (a, b) = (self.val(op.input(0)), self.val(op.input(1)));
+        self.load(RAX, a);
+        match b {
+            Val::Imm(n) => self.e.shift_imm(sh, RAX, n as u8),
+            _ => {
+                self.load(RCX, b);
+                self.e.shift_cl(sh, RAX);
+            }
+        }
+        self.put(op.out(0), RAX);
+    }
+
+    fn lower_ld_env(&mut self, op: &Op) {
+        let (bytes, signed) = match op.opc {
+            Opcode::Ld8u => (1, false),
+            Opcode::Ld8s => (1, true),
+            Opcode::Ld16u => (2, false),
+            Opcode::Ld16s => (2, true),
+            _ => (4, false),
+        };
+        let d = self.out_reg(op.out(0)).unwrap_or(RAX);
+        self.e.load_ext(d, ENV_REG, op.konst(0) as i32, bytes, signed);
+        self.put(op.out(0), d);
+    }
+
+    fn lower_st_env(&mut self, op: &Op) {
+        let bytes = match op.opc {
+            Opcode::St8 => 1,
+            Opcode::St16 => 2,
+            _ => 4,
+        };
+        let off = op.konst(0) as i32;
+        match self.val(op.input(0)) {
+            Val::Imm(v) if bytes == 4 => self.e.store_imm32(ENV_REG, off, v),
+            _ => {
+                let r = self.in_reg(op.input(0), RAX);
+                self.e.store(ENV_REG, off, r, bytes);
+            }
+        }
+    }
+
+    /// Compare `a` with `b`; returns the x86 condition nibble to test.
+    fn emit_cmp(&mut self, a: Temp, b: Temp, cond: Cond) -> u8 {
+        let ra = self.in_reg(a, RAX);
+        match self.val(b) {
+            Val::Imm(v) => self.e.alu_ri(AluOp::Cmp, ra, v),
+            Val::Reg(r) => self.e.alu_rr(AluOp::Cmp, ra, r),
+            v => {
+                self.load(RCX, v);
+                self.e.alu_rr(AluOp::Cmp, ra, RCX);
+            }
+        }
+        x86_cc(cond)
+    }
+
+    fn lower_brcond(&mut self, op: &Op) {
+        let label = self.labels[op.konst(1) as usize];
+        match Cond::from_u32(op.konst(0)).unwrap_or(Cond::Never) {
+            Cond::Never => {}
+            Cond::Always => self.e.jmp(label),
+            c => {
+                let cc = self.emit_cmp(op.input(0), op.input(1), c);
+                self.e.jcc(cc, label);
+            }
+        }
+    }
+
+    fn lower_setcond(&mut self, op: &Op) {
+        match Cond::from_u32(op.konst(0)).unwrap_or(Cond::Never) {
+            c @ (Cond::Never | Cond::Always) => self.e.mov_ri(RAX, (c == Cond::Always) as u32),
+            c => {
+                let cc = self.emit_cmp(op.input(0), op.input(1), c);
+                self.e.setcc(cc, RAX);
+            }
+        }
+        self.put(op.out(0), RAX);
+    }
+
+    /// d = (c1 cond c2) ? v1 : v2 — the moves after the compare must not touch flags.
+    fn lower_movcond(&mut self, op: &Op) {
+        let cond = Cond::from_u32(op.konst(0)).unwrap_or(Cond::Never);
+        let (v1, v2) = (self.val(op.input(2)), self.val(op.input(3)));
+        match cond {
+            Cond::Always => self.load(RAX, v1),
+            Cond::Never => self.load(RAX, v2),
+            c => {
+                self.load(RDX, v1);
+                self.load(R11, v2);
+                let cc = self.emit_cmp(op.input(0), op.input(1), c);
+                self.e.mov_rr(RAX, R11);
+                self.e.cmovcc(cc, RAX, RDX);
+            }
+        }
+        self.put(op.out(0), RAX);
+    }
+
+    fn lower_mul2(&mut self, op: &Op) {
+        let signed = op.opc == Opcode::Muls2;
+        self.load(RAX, self.val(op.input(0)));
+        self.load(RCX, self.val(op.input(1)));
+        if signed {
+            self.e.movsxd(RAX, RAX);
+            self.e.movsxd(RCX, RCX);
+        }
+        self.e.imul_rr64(RAX, RCX);
+        self.e.mov_rr64(RCX, RAX);
+        self.e.shr64_imm(RCX, 32);
+        self.e.mov_rr(RAX, RAX);
+        self.put(op.out(0), RAX);
+        self.put(op.out(1), RCX);
+    }
+
+    /// clz: bsr gives the index i of the top bit and clz = i ^ 31; for a zero input the result is
+    /// the second operand (pre-xored so the final xor restores it). ctz: bsf, same zero rule.
+    fn lower_clz_ctz(&mut self, op: &Op) {
+        let clz = op.opc == Opcode::Clz;
+        self.load(RCX, self.val(op.input(1)));
+        if clz {
+            self.e.alu_ri(AluOp::Xor, RCX, 31);
+        }
+        let a = self.in_reg(op.input(0), RDX);
+        if clz {
+            self.e.bsr(RAX, a)
+        } else {
+            self.e.bsf(RAX, a)
+        }
+        self.e.cmovcc(0x4, RAX, RCX);
+        if clz {
+            self.e.alu_ri(AluOp::Xor, RAX, 31);
+        }
+    }
+
+    fn lower_deposit(&mut self, op: &Op) {
+        let (pos, len) = (op.konst(0), op.konst(1));
+        let mask = if len >= 32 { u32::MAX } else { ((1u32 << len) - 1) << pos };
+        self.load(RCX, self.val(op.input(1)));
+        self.e.shift_imm(ShiftOp::Shl, RCX, pos as u8);
+        self.e.alu_ri(AluOp::And, RCX, mask);
+        self.load(RAX, self.val(op.input(0)));
+        self.e.alu_ri(AluOp::And, RAX, !mask);
+        self.e.alu_rr(AluOp::Or, RAX, RCX);
+    }
+
+    fn lower_extract(&mut self, op: &Op) {
+        let (pos, len) = (op.konst(0), op.konst(1).clamp(1, 32));
+        self.load(RAX, self.val(op.input(0)));
+        if op.opc == Opcode::Sextract {
+            self.e.shift_imm(ShiftOp::Shl, RAX, (32 - pos - len) as u8);
+            self.e.shift_imm(ShiftOp::Sar, RAX, (32 - len) as u8);
+        } else {
+            self.e.shift_imm(ShiftOp::Shr, RAX, pos as u8);
+            if len < 32 {
+                self.e.alu_ri(AluOp::And, RAX, (1u32 << len) - 1);
+            }
+        }
+    }
+
+    /// lookup_tb_ptr: ask the jump cache for the next TB's code (a call; pinned globals are not
+    /// read by it, so they need no write-back here).
+    fn lookup_tb_ptr(&mut self, op: &Op) {
+        let live = self.live_pool_regs(op.outputs());
+        let pad = self.save_regs(&live);
+        self.e.mov_rr64(RDI, ENV_REG);
+        self.e.call_abs(self.rt.lookup_tb_ptr as usize);
+        self.restore_regs(&live, pad);
+        // The result is a 64-bit host pointer: keep all of it.
+        match self.out_reg(op.out(0)) {
+            Some(d) => self.e.mov_rr64(d, RAX),
+            None => {
+                if let Val::Mem(b, d) = self.val(op.out(0)) {
+                    self.e.store64(b, d, RAX);
+                }
+            }
+        }
+    }
+
+    /// goto_ptr: write back pinned globals; jump to the code if non-null, else return to the loop.
+    fn goto_ptr(&mut self, op: &Op) {
+        self.sync_pinned();
+        let target = match self.val(op.input(0)) {
+            Val::Reg(r) => r,
+            Val::Mem(b, d) => {
+                self.e.load64(RAX, b, d);
+                RAX
+            }
+            Val::Imm(v) => {
+                self.e.mov_ri(RAX, v);
+                RAX
+            }
+        };
+        let to_loop = self.e.buf.new_label();
+        self.e.test_rr(target, target);
+        self.e.jcc(0x4, to_loop);
+        self.e.jmp_reg(target);
+        self.e.bind(to_loop);
+        self.e.mov_ri64(RAX, ret_word(self.tb.id, 0));
+        self.e.jmp_abs(self.epilogue);
+    }
+
+    // ---- calls ----
+
+    /// Push `regs` (and pad to keep rsp 16-byte aligned); returns the padding used.
+    fn save_regs(&mut self, regs: &[Reg]) -> bool {
+        for &r in regs {
+            self.e.push_r(r);
+        }
+        let pad = regs.len() % 2 == 1;
+        if pad {
+            self.e.sub_rsp(8);
+        }
+        pad
+    }
+
+    fn restore_regs(&mut self, regs: &[Reg], pad: bool) {
+        if pad {
+            self.e.add_rsp(8);
+        }
+        for &r in regs.iter().rev() {
+            self.e.pop_r(r);
+        }
+    }
+
+    /// Put helper arguments into rsi, rdx, rcx, r8 through the stack (no clobbering of sources),
+    /// then `env` into rdi. `depth` is the number of words already pushed by the caller.
+    fn load_args(&mut self, args: &[Val], depth: i32) {
+        const ARG_REGS: [Reg; 4] = [RSI, RDX, RCX, R8];
+        for (i, v) in args.iter().enumerate() {
+            let v = match *v {
+                Val::Mem(RSP, d) => Val::Mem(RSP, d + 8 * (depth + i as i32)),
+                v => v,
+            };
+            self.load(RAX, v);
+            self.e.push_r(RAX);
+        }
+        for r in ARG_REGS.iter().take(args.len()).rev() {
+            self.e.pop_r(*r);
+        }
+        self.e.mov_rr64(RDI, ENV_REG);
+    }
+
+    fn lower_call(&mut self, op: &Op) {
+        let Some(h) = op.helper else { return };
+        let pure = h.flags.contains(HelperFlags::NO_SIDE_EFFECTS);
+        if !pure {
+            self.sync_pinned();
+        }
+        let live = self.live_pool_regs(op.outputs());
+        let pad = self.save_regs(&live);
+        let depth = live.len() as i32 + pad as i32;
+        let args: Vec<Val> = (0..op.nb_iargs as usize).map(|i| self.val(op.input(i))).collect();
+        self.load_args(&args, depth);
+        self.e.call_abs(h.func as usize);
+        self.restore_regs(&live, pad);
+        if h.flags.contains(HelperFlags::CAN_EXIT) {
+            let l = self.raised_label();
+            self.e.bt64_32(RAX);
+            self.e.jcc(0x2, l);
+        }
+        if !pure {
+            self.load_pinned();
+        }
+        if op.nb_oargs > 0 {
+            self.put(op.out(0), RAX);
+        }
+    }
+
+    // ---- guest memory ----
+
+    /// Inline TLB fast path; misses jump to an out-of-line slow path.
+    ///   r11 = addr; rcx = &table[(addr >> PAGE_BITS) & mask]
+    ///   eax = (addr + size - 1) & PAGE_MASK; if eax != tag: slow path
+    ///   rcx = entry.addend; access [rcx + r11]
+    fn lower_qemu_ldst(&mut self, op: &Op) {
+        let is_store = op.opc == Opcode::QemuSt;
+        let (addr_t, memop, mmu_idx) = if is_store {
+            (op.input(1), MemOp(op.konst(0)), op.konst(1))
+        } else {
+            (op.input(0), MemOp(op.konst(0)), op.konst(1))
+        };
+        self.load(R11, self.val(addr_t));
+        if is_store {
+            self.load(RDX, self.val(op.input(0)));
+        }
+        let lay = self.layout;
+        let size = memop.size();
+        self.e.mov_rr(RCX, R11);
+        self.e.shift_imm(ShiftOp::Shr, RCX, (lay.page_bits - 5) as u8);
+        self.e.alu_ri(AluOp::And, RCX, ((1u32 << lay.tlb_bits) - 1) << 5);
+        let table = lay.tlb_table_off[(mmu_idx as usize).min(1)];
+        self.e.add_mem64(RCX, ENV_REG, table);
+        self.e.lea_addi(RAX, R11, size - 1);
+        self.e.alu_ri(AluOp::And, RAX, !((1u32 << lay.page_bits) - 1));
+        let tag = if is_store { 4 } else { 0 };
+        self.e.cmp_mem32(RAX, RCX, tag);
+        let entry = self.e.buf.new_label();
+        let resume = self.e.buf.new_label();
+        self.e.jcc(0x5, entry);
+        self.e.load64(RCX, RCX, 16);
+        let mut out = None;
+        if is_store {
+            self.e.store_indexed(RCX, R11, RDX, size as u8);
+        } else {
+            let d = self.out_reg(op.out(0)).unwrap_or(RAX);
+            self.e.load_indexed(d, RCX, R11, size as u8, memop.signed());
+            let home = (d == RAX).then(|| self.val(op.out(0)));
+            self.put(op.out(0), d);
+            out = Some((d, home));
+        }
+        self.e.add_mem64_imm(ENV_REG, lay.tlb_hits_off, 1);
+        self.e.bind(resume);
+        let live = self.live_pool_regs(op.outputs());
+        self.slow.push(SlowPath { entry, resume, is_store, memop: memop.0, mmu_idx, live, out, insn: self.insn });
+    }
+
+    /// Slow path: save live temps, write back pinned globals, call the softmmu, check for a fault.
+    fn emit_slow_path(&mut self, sp: SlowPath) {
+        self.e.bind(sp.entry);
+        self.sync_pinned();
+        let pad = self.save_regs(&sp.live);
+        self.e.mov_rr(RSI, R11);
+        self.e.mov_rr(R8, RDX);
+        self.e.mov_ri(RDX, sp.memop);
+        self.e.mov_ri(RCX, sp.mmu_idx);
+        self.e.mov_rr64(RDI, ENV_REG);
+        let f = if sp.is_store { self.rt.qemu_st } else { self.rt.qemu_ld };
+        self.e.call_abs(f as usize);
+        self.restore_regs(&sp.live, pad);
+        let saved = self.insn;
+        self.insn = sp.insn;
+        let l = self.raised_label();
+        self.insn = saved;
+        self.e.bt64_32(RAX);
+        self.e.jcc(0x2, l);
+        if let Some((d, home)) = sp.out {
+            self.e.mov_rr(d, RAX);
+            if let Some(Val::Mem(b, disp)) = home {
+                self.e.store(b, disp, RAX, 4);
+            }
+        }
+        self.e.jmp(sp.resume);
+    }
+}
+
+const _: () = assert!(HELPER_EXIT == 1 << 32);

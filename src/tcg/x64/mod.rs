@@ -1,0 +1,217 @@
+//! The x86-64 JIT backend: IR → host machine code in an executable code buffer.
+//!
+//! Generated code runs on the host stack inside a fixed frame set up by a shared prologue, with
+//! `env` pinned in r14. A TB returns one packed word to the prologue's caller: an `exit_tb` value,
+//! or `RET_RAISED | n` when guest instruction `n` of the TB raised (the exec loop restores state
+//! from that instruction's `insn_start`).
+//!
+//! Code-buffer layout: [prologue | epilogue | TB code …]. TBs are appended; when the buffer is full
+//! the caller flushes everything and starts again after the epilogue. The region is never
+//! re-protected per TB.
+
+pub mod codebuf;
+pub mod emit;
+pub mod lower;
+pub mod regalloc;
+
+use super::ir::TcgContext;
+use super::Runtime;
+use codebuf::CodeBuf;
+use emit::{Emitter, ENV_REG, R12, R13, R14, R15, RBP, RBX, RDI, RSI};
+
+/// The packed word a TB returns: bits 0..16 the `exit_tb` value or, with `RET_RAISED`, the index
+/// of the guest instruction that raised; bits 32..64 the id of the TB that left, plus one.
+pub const RET_RAISED: u64 = 1 << 16;
+
+/// Pack an exit word for TB `tb_id`.
+pub const fn ret_word(tb_id: u32, value: u64) -> u64 {
+    ((tb_id as u64 + 1) << 32) | value
+}
+
+/// The `exit_tb` value of a TB that found its instruction budget spent (or an exit request) at
+/// entry and did not run.
+pub const EXIT_REQUESTED: u32 = 3;
+
+/// Stack frame below the saved registers: spill slots, 16-byte aligned at TB entry.
+const FRAME: i32 = 8 * regalloc::MAX_SLOTS as i32 + 8;
+
+/// Where generated code finds the softmmu TLB inside `env` (guest-specific, passed in).
+#[derive(Copy, Clone, Debug)]
+pub struct JitLayout {
+    /// Offsets in `env` of the host pointer to each mmu_idx's TLB table.
+    pub tlb_table_off: [i32; 2],
+    /// log2 of the number of entries per table.
+    pub tlb_bits: u32,
+    /// Offset in `env` of the 64-bit TLB hit counter.
+    pub tlb_hits_off: i32,
+    pub page_bits: u32,
+    /// Offset in `env` of the i32 instruction budget, decremented at each TB entry; a TB that
+    /// would drive it negative leaves with `EXIT_REQUESTED` instead of running.
+    pub budget_off: i32,
+    /// Offset in `env` of the u32 id of the TB running now (for self-modifying-code checks).
+    pub current_tb_off: i32,
+}
+
+/// What the exec loop tells the compiler about the TB.
+#[derive(Copy, Clone, Debug)]
+pub struct TbInfo {
+    pub id: u32,
+    pub icount: u32,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CompileError {
+    /// The code buffer is full: flush and retry.
+    BufferFull,
+    /// The TB needs more spill slots than the frame has: run it in the interpreter.
+    TooComplex,
+}
+
+/// An executable memory region owned by the platform.
+#[derive(Copy, Clone, Debug)]
+pub struct CodeRegion {
+    pub ptr: *mut u8,
+    pub len: usize,
+}
+
+/// Host code of one TB.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct HostCode {
+    pub addr: usize,
+    pub size: usize,
+}
+
+/// A compiled TB and where each guest instruction's host code starts (offsets from `addr`).
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    pub code: HostCode,
+    pub insn_offsets: alloc::vec::Vec<u32>,
+    /// Host address of the patchable `jmp rel32` of each `goto_tb` slot.
+    pub jmp_sites: [Option<usize>; 2],
+}
+
+/// How JIT code was left: which TB left (chained TBs may have run before it) and how.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct JitExit {
+    pub tb: u32,
+    pub kind: JitExitKind,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum JitExitKind {
+    Exit(u32),
+    /// Guest instruction number `n` of the TB raised.
+    Raised(u32),
+}
+
+/// The code buffer with its prologue and epilogue.
+pub struct JitCache {
+    region: CodeRegion,
+    used: usize,
+    code_start: usize,
+    epilogue: usize,
+    /// Bytes of TB code emitted since the last flush.
+    pub bytes_emitted: u64,
+}
+
+type EntryFn = unsafe extern "C" fn(env: *mut u8, code: usize) -> u64;
+
+impl JitCache {
+    /// Set up the prologue and epilogue at the start of `region`.
+    ///
+    /// # Safety
+    /// `region` must be valid, writable and executable memory for the life of the cache, used by
+    /// nothing else.
+    pub unsafe fn new(region: CodeRegion) -> Option<JitCache> {
+        // SAFETY: per the contract.
+        let mem = unsafe { core::slice::from_raw_parts_mut(region.ptr, region.len) };
+        let mut e = Emitter::new(CodeBuf::new(mem, region.ptr as usize));
+        // prologue: save callee-saved registers, make the frame, pin env, enter the TB.
+        for r in [RBP, RBX, R12, R13, R14, R15] {
+            e.push_r(r);
+        }
+        e.sub_rsp(FRAME);
+        e.mov_rr64(ENV_REG, RDI);
+        e.jmp_reg(RSI);
+        e.buf.align(16, 0xcc);
+        let epilogue = e.buf.addr();
+        // epilogue: rax holds the packed exit word.
+        e.add_rsp(FRAME);
+        for r in [R15, R14, R13, R12, RBX, RBP] {
+            e.pop_r(r);
+        }
+        e.ret();
+        e.buf.align(16, 0xcc);
+        let used = e.buf.finish().ok()?;
+        Some(JitCache { region, used, code_start: used, epilogue, bytes_emitted: 0 })
+    }
+
+    /// Compile one TB's optimized IR.
+    pub fn compile(
+        &mut self,
+        ctx: &TcgContext,
+        rt: &Runtime,
+        layout: &JitLayout,
+        tb: TbInfo,
+    ) -> Result<Compiled, CompileError> {
+        let start = self.used;
+        // SAFETY: [used, len) lies inside the region, which `new`'s contract makes ours.
+        let mem = unsafe { core::slice::from_raw_parts_mut(self.region.ptr.add(start), self.region.len - start) };
+        let buf = CodeBuf::new(mem, self.region.ptr as usize + start);
+        let base = self.region.ptr as usize + start;
+        let out = lower::compile(ctx, buf, rt, layout, self.epilogue, tb)?;
+        self.used = (start + out.size).next_multiple_of(16).min(self.region.len);
+        self.bytes_emitted += out.size as u64;
+        let jmp_sites = out.jmp_offsets.map(|o| o.map(|o| base + o));
+        Ok(Compiled { code: HostCode { addr: base, size: out.size }, insn_offsets: out.insn_offsets, jmp_sites })
+    }
+
+    /// Forget every TB (the prologue and epilogue stay).
+    pub fn flush(&mut self) {
+        self.used = self.code_start;
+    }
+
+    /// Bytes of the buffer in use.
+    pub fn used(&self) -> usize {
+        self.used
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.region.len
+    }
+
+    /// The host bytes of a TB (for disassembly).
+    pub fn code_bytes(&self, code: HostCode) -> &[u8] {
+        // SAFETY: `code` was produced by `compile` on this region and lies inside it.
+        unsafe { core::slice::from_raw_parts(code.addr as *const u8, code.size) }
+    }
+
+    /// Run a TB.
+    ///
+    /// # Safety
+    /// `env` must be the guest state the TB was compiled for (layout and runtime included), and
+    /// `code` a TB of this cache that has not been flushed.
+    pub unsafe fn exec(&self, code: HostCode, env: *mut u8) -> JitExit {
+        // SAFETY: the region starts with the prologue, whose calling convention is `EntryFn`.
+        let entry: EntryFn = unsafe { core::mem::transmute::<*mut u8, EntryFn>(self.region.ptr) };
+        // SAFETY: per the contract.
+        let raw = unsafe { entry(env, code.addr) };
+        let tb = ((raw >> 32) as u32).wrapping_sub(1);
+        let value = (raw & 0xffff) as u32;
+        let kind = if raw & RET_RAISED != 0 { JitExitKind::Raised(value) } else { JitExitKind::Exit(value) };
+        JitExit { tb, kind }
+    }
+
+    /// Point the `jmp rel32` at `site` to `target` (QEMU's `tb_set_jmp_target`): chaining when
+    /// `target` is another TB's code, unchaining when it is the instruction after the jump.
+    pub fn patch_jump(&mut self, site: usize, target: usize) {
+        let lo = self.region.ptr as usize;
+        if site < lo || site + 5 > lo + self.used {
+            return;
+        }
+        let rel = (target as isize - (site as isize + 5)) as i32;
+        // SAFETY: `site` lies inside the used part of our region (checked above) and holds a
+        // 5-byte `jmp rel32` emitted by `lower`; single-threaded, so no other CPU runs it.
+        unsafe { core::ptr::copy_nonoverlapping(rel.to_le_bytes().as_ptr(), (site + 1) as *mut u8, 4) };
+    }
+}

@@ -1,0 +1,155 @@
+//! Where each IR temp lives during code generation, decided before emission from liveness.
+//!
+//! - The most used guest globals of the TB are pinned to callee-saved host registers for the whole
+//!   TB: loaded on entry, written back only at exits and around helpers that see `env` — not at
+//!   every label, as TCG does, because their home register is the same on every path.
+//! - Other globals stay in `env` and are used as memory operands.
+//! - `Normal` temps whose life stays inside one basic block get a caller-saved register from the pool
+//!   when first written and give it back after their last use (saved around calls).
+//! - `Local` temps, and `Normal` ones that outlive a label or branch, get a stack slot.
+
+use super::emit::{Reg, R10, R12, R13, R15, R8, R9, RBP, RBX, RDI, RSI};
+use crate::tcg::ir::{TcgContext, TempKind};
+use crate::tcg::opcode::{OpFlags, Opcode};
+use alloc::vec;
+use alloc::vec::Vec;
+
+/// Callee-saved registers that hold pinned globals.
+pub const PINNED_REGS: [Reg; 5] = [RBX, RBP, R12, R13, R15];
+/// Caller-saved registers for temps.
+pub const POOL_REGS: [Reg; 5] = [RSI, RDI, R8, R9, R10];
+/// Stack slots available for spilled temps.
+pub const MAX_SLOTS: usize = 120;
+
+/// A temp's home.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Home {
+    Const(u32),
+    /// A guest global pinned in a host register.
+    Pinned(Reg),
+    /// A guest global in `env` at this offset.
+    Env(i32),
+    /// A stack slot index.
+    Slot(u32),
+    /// A pool register, assigned at the first write.
+    Pool,
+    /// The env pointer itself.
+    EnvPtr,
+}
+
+/// The plan for one TB.
+pub struct Plan {
+    pub homes: Vec<Home>,
+    /// Index of the last op that reads or writes each temp.
+    pub last_use: Vec<usize>,
+    /// Pinned globals: (temp index, register, env offset).
+    pub pinned: Vec<(usize, Reg, i32)>,
+    /// Pinned globals written somewhere in the TB (written back at exits).
+    pub pinned_written: Vec<(usize, Reg, i32)>,
+    pub nb_slots: u32,
+}
+
+/// The plan is impossible (too many stack slots needed).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct TooManySlots;
+
+pub fn plan(ctx: &TcgContext) -> Result<Plan, TooManySlots> {
+    let n = ctx.temps.len();
+    let mut first = vec![usize::MAX; n];
+    let mut last_use = vec![0usize; n];
+    let mut uses = vec![0u32; n];
+    let mut written = vec![false; n];
+    for (i, op) in ctx.ops.iter().enumerate() {
+        for &t in op.outputs().iter().chain(op.inputs()) {
+            let t = t as usize;
+            first[t] = first[t].min(i);
+            last_use[t] = i;
+            uses[t] += 1;
+        }
+        for &t in op.outputs() {
+            written[t as usize] = true;
+        }
+    }
+    let bb_ends: Vec<usize> = ctx
+        .ops
+        .iter()
+        .enumerate()
+        .filter(|(_, op)| op.flags().contains(OpFlags::BB_END) || op.opc == Opcode::SetLabel)
+        .map(|(i, _)| i)
+        .collect();
+    let pinned = choose_pinned(ctx, &uses);
+    let mut homes = vec![Home::Pool; n];
+    let mut nb_slots = 0u32;
+    for (t, info) in ctx.temps.iter().enumerate() {
+        homes[t] = match info.kind {
+            TempKind::Const(v) => Home::Const(v),
+            TempKind::Fixed => Home::EnvPtr,
+            TempKind::Global { offset } => match pinned.iter().find(|p| p.0 == t) {
+                Some(p) => Home::Pinned(p.1),
+                None => Home::Env(offset as i32),
+            },
+            TempKind::Local => next_slot(&mut nb_slots)?,
+            TempKind::Normal => {
+                let spans = bb_ends.iter().any(|&k| first[t] <= k && k < last_use[t]);
+                if spans {
+                    next_slot(&mut nb_slots)?
+                } else {
+                    Home::Pool
+                }
+            }
+        };
+    }
+    spill_excess(ctx, &mut homes, &first, &last_use, &mut nb_slots)?;
+    let pinned_written = pinned.iter().copied().filter(|p| written[p.0]).collect();
+    Ok(Plan { homes, last_use, pinned, pinned_written, nb_slots })
+}
+
+/// Give stack slots to the pool temps that would find every pool register taken, replaying the
+/// lowering's order: registers of temps last used at op i are free again from op i + 1.
+fn spill_excess(
+    ctx: &TcgContext,
+    homes: &mut [Home],
+    first: &[usize],
+    last_use: &[usize],
+    nb_slots: &mut u32,
+) -> Result<(), TooManySlots> {
+    let mut live: Vec<usize> = Vec::new();
+    for (i, op) in ctx.ops.iter().enumerate() {
+        live.retain(|&t| last_use[t] >= i);
+        for &t in op.outputs() {
+            let t = t as usize;
+            if first[t] != i || homes[t] != Home::Pool {
+                continue;
+            }
+            if live.len() < POOL_REGS.len() {
+                live.push(t);
+            } else {
+                homes[t] = next_slot(nb_slots)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn next_slot(n: &mut u32) -> Result<Home, TooManySlots> {
+    if *n as usize >= MAX_SLOTS {
+        return Err(TooManySlots);
+    }
+    *n += 1;
+    Ok(Home::Slot(*n - 1))
+}
+
+/// The globals with the most uses (at least two), up to one per pinned register.
+fn choose_pinned(ctx: &TcgContext, uses: &[u32]) -> Vec<(usize, Reg, i32)> {
+    let mut globals: Vec<(usize, u32, i32)> = ctx
+        .temps
+        .iter()
+        .enumerate()
+        .filter_map(|(t, info)| match info.kind {
+            TempKind::Global { offset } if uses[t] >= 2 => Some((t, uses[t], offset as i32)),
+            _ => None,
+        })
+        .collect();
+    globals.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    globals.iter().zip(PINNED_REGS).map(|(g, r)| (g.0, r, g.2)).collect()
+}
