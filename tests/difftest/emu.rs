@@ -13,6 +13,7 @@ use tcg86::exec::{ExecOptions, ExitReason, Machine};
 use tcg86::hw::debug::{DebugExit, DEBUG_EXIT_PORT};
 use tcg86::hw::Bus;
 use tcg86::softmmu::PhysAddr;
+use tcg86::tcg::x64::CodeRegion;
 
 /// Code starts just below a page boundary, so longer sequences span two pages.
 pub const CODE: u32 = 0x3_0000 - 0x30;
@@ -22,23 +23,33 @@ const STUBS: u32 = 0x4_2000;
 const VECTORS: u32 = 32;
 const RAM: usize = 1 << 20;
 
-/// A backend: its name and the execution options that select it.
+/// A backend: its name, the execution options that select it, JIT or interpreter, chaining.
 pub struct Backend {
     pub name: &'static str,
-    pub opts: fn() -> ExecOptions,
+    pub tb_max_insns: u32,
+    pub jit: bool,
+    pub chaining: bool,
+    /// By default only every `stride`-th sequence runs here (whole-TB translation is slow in
+    /// the debug test profile); `DIFFTEST_BACKENDS` runs every sequence on the listed backends.
+    pub stride: u64,
 }
 
-/// Every backend the oracle runs (the JIT joins here when it lands). `interp-tb1` translates one
-/// instruction per TB, so the lazy flags state crosses a TB boundary after every instruction.
-pub const BACKENDS: &[Backend] =
-    &[Backend { name: "interp", opts: interp_opts }, Backend { name: "interp-tb1", opts: interp_tb1_opts }];
+/// Every backend the oracle runs. The `tb1` variants translate one instruction per TB, so the
+/// lazy flags state crosses a TB boundary after every instruction.
+pub const BACKENDS: &[Backend] = &[
+    Backend { name: "interp", tb_max_insns: 512, jit: false, chaining: true, stride: 10 },
+    Backend { name: "interp-tb1", tb_max_insns: 1, jit: false, chaining: true, stride: 1 },
+    Backend { name: "jit", tb_max_insns: 512, jit: true, chaining: true, stride: 10 },
+    Backend { name: "jit-tb1-nochain", tb_max_insns: 1, jit: true, chaining: false, stride: 1 },
+];
 
-fn interp_opts() -> ExecOptions {
-    ExecOptions { max_insns: Some(10_000), ..Default::default() }
-}
-
-fn interp_tb1_opts() -> ExecOptions {
-    ExecOptions { tb_max_insns: 1, ..interp_opts() }
+/// Executable memory for the JIT, mapped once per thread and reused by each machine in turn.
+fn jit_region() -> Option<CodeRegion> {
+    thread_local! {
+        static REGION: Option<(usize, usize)> =
+            tcg86::sys::host::alloc_code_region(4 << 20).map(|r| (r.ptr as usize, r.len));
+    }
+    REGION.with(|r| r.map(|(ptr, len)| CodeRegion { ptr: ptr as *mut u8, len }))
 }
 
 /// GDT with a flat 32-bit code (0x10) and data (0x18) segment; IDT with `hlt` stubs.
@@ -80,7 +91,18 @@ fn machine(seq: &Sequence, backend: &Backend) -> Result<Machine, String> {
     cpu.env.regs = seq.init.regs;
     cpu.env.set_eflags(seq.init.eflags, COMPARED);
     let log = Logger { mask: Default::default(), sink: Box::new(NoLog) };
-    Ok(Machine::new(cpu, (backend.opts)(), log))
+    let opts = ExecOptions { max_insns: Some(10_000), tb_max_insns: backend.tb_max_insns };
+    let mut m = Machine::new(cpu, opts, log);
+    m.cpu.chaining = backend.chaining;
+    if backend.jit {
+        let region = jit_region().ok_or("no executable memory for the JIT")?;
+        // SAFETY: the region is mapped for the life of the thread, and only the one machine
+        // that exists at a time on this thread uses it (machines run one after the other).
+        if !unsafe { m.enable_jit(region) } {
+            return Err("enable_jit failed".into());
+        }
+    }
+    Ok(m)
 }
 
 /// Run `seq` under `backend`.

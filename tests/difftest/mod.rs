@@ -18,13 +18,16 @@ use gen::{GenFn, Sequence};
 use std::time::Instant;
 
 /// What to run: from `DIFFTEST_N`, `DIFFTEST_SEED`, `DIFFTEST_MAX_LEN`, `DIFFTEST_FAMILIES`,
-/// `DIFFTEST_MAX_FAIL`.
+/// `DIFFTEST_MAX_FAIL`, `DIFFTEST_BACKENDS` (a comma list of [`emu::BACKENDS`] names).
 pub struct Config {
     pub n: u64,
     pub seed: u64,
     pub max_len: u32,
     pub families: Vec<&'static str>,
     pub max_fail: usize,
+    pub backends: Vec<&'static str>,
+    /// Run every sequence on every listed backend (ignore the strides).
+    pub all_on_each: bool,
 }
 
 fn env_num(name: &str, default: u64) -> u64 {
@@ -50,6 +53,11 @@ impl Config {
             max_len: env_num("DIFFTEST_MAX_LEN", 24) as u32,
             families,
             max_fail: env_num("DIFFTEST_MAX_FAIL", 5) as usize,
+            all_on_each: std::env::var_os("DIFFTEST_BACKENDS").is_some(),
+            backends: match std::env::var("DIFFTEST_BACKENDS") {
+                Ok(list) => emu::BACKENDS.iter().map(|b| b.name).filter(|n| list.split(',').any(|x| x == *n)).collect(),
+                Err(_) => emu::BACKENDS.iter().map(|b| b.name).collect(),
+            },
         }
     }
 
@@ -88,12 +96,14 @@ pub fn run(cfg: &Config) -> Summary {
         i += count;
     }
     s.text = format!(
-        "difftest: {} sequences ({} instructions, {} ended in an exception) x {} backend(s), {} mismatches, \
+        "difftest: {} sequences ({} instructions, {} ended in an exception) on backends {} (strided: {}), \
+         {} mismatches, \
          {:.1} s; families: {}",
         s.sequences,
         s.instructions,
         s.faulted,
-        emu::BACKENDS.len(),
+        cfg.backends.join(" "),
+        !cfg.all_on_each,
         s.mismatches.len(),
         start.elapsed().as_secs_f64(),
         cfg.families.join(" ")
@@ -104,10 +114,12 @@ pub fn run(cfg: &Config) -> Summary {
 fn run_batch(cfg: &Config, seqs: &[Sequence], s: &mut Summary) {
     let natives = native::run(seqs).unwrap_or_else(|e| panic!("{e}"));
     for (seq, nat) in seqs.iter().zip(&natives) {
+        let index = s.sequences;
         s.sequences += 1;
         s.instructions += seq.insns.len() as u64;
         s.faulted += nat.fault.is_some() as u64;
-        for b in emu::BACKENDS {
+        let wanted = |b: &&emu::Backend| cfg.backends.contains(&b.name) && (cfg.all_on_each || index % b.stride == 0);
+        for b in emu::BACKENDS.iter().filter(wanted) {
             if s.mismatches.len() >= cfg.max_fail {
                 return;
             }
