@@ -118,7 +118,8 @@ fn run_batch(cfg: &Config, seqs: &[Sequence], s: &mut Summary) {
         s.sequences += 1;
         s.instructions += seq.insns.len() as u64;
         s.faulted += nat.fault.is_some() as u64;
-        let wanted = |b: &&emu::Backend| cfg.backends.contains(&b.name) && (cfg.all_on_each || index % b.stride == 0);
+        let wanted =
+            |b: &&emu::Backend| cfg.backends.contains(&b.name) && (cfg.all_on_each || index.is_multiple_of(b.stride));
         for b in emu::BACKENDS.iter().filter(wanted) {
             if s.mismatches.len() >= cfg.max_fail {
                 return;
