@@ -36,7 +36,7 @@ BENCH_KERNELS := $(BENCH_PROGS:%=$(BENCH_DIR)/%.kernel)
 BENCH_NATIVE := $(BENCH_PROGS:%=$(BENCH_DIR)/%.linux)
 BENCH_HDRS := benches/plat/plat.h bench.mk
 
-.PHONY: bench bench-build bench-tcg86 bench-clean
+.PHONY: bench bench-build bench-tcg86 bench-clean bench-deps
 
 bench: bench-build bench-tcg86
 	python3 benches/run.py --mode $(BENCH_MODE) --dir $(BENCH_DIR) --tcg86 $(TCG86) --qemu $(QEMU) \
@@ -48,6 +48,10 @@ bench-tcg86:
 ifeq ($(TCG86),$(TCG86_DEFAULT))
 	cargo build --release
 endif
+
+# The host tools the harness needs (Debian package names).
+bench-deps:
+	apt-get install -y hyperfine time qemu-system-x86 gcc-multilib binutils
 
 bench-clean:
 	rm -rf target/bench
@@ -78,7 +82,7 @@ $(BENCH_DIR)/%.linux: $(BENCH_DIR)/%.o $(BENCH_LPLAT)
 	$(BENCH_LD) -static -Ttext-segment=0x08048000 -o $@ $(BENCH_LPLAT) $<
 
 # Keep the per-program objects (intermediate files of the pattern rules).
-.SECONDARY: $(BENCH_PROGS:%=$(BENCH_DIR)/%.o)
+.SECONDARY: $(BENCH_PROGS:%=$(BENCH_DIR)/%.o) $(BENCH_KPLAT) $(BENCH_LPLAT)
 
 # Included from the Makefile: do not make `bench` its default goal.
 ifneq ($(BENCH_SAVED_GOAL),)

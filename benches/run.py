@@ -112,12 +112,22 @@ def tcg86_commit(a):
     if a.tcg86_commit:
         return a.tcg86_commit
     head = sh(["git", "rev-parse", "--short=12", "HEAD"]).stdout.strip() or "unknown"
-    dirty = sh(["git", "status", "--porcelain", "--untracked-files=no"]).stdout.strip()
-    return head + (" (with uncommitted changes)" if dirty else "")
+    # Only what the binary is built from counts (benches/ and docs/ do not).
+    dirty = sh(["git", "status", "--porcelain", "--untracked-files=no", "--", "src", "Cargo.toml", "Cargo.lock"])
+    return head + (" (with uncommitted changes to src/)" if dirty.stdout.strip() else "")
+
+
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "n/a"
 
 
 def environment(a):
     return {
+        "load_start": loadavg(),
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": cpu_model(),
         "cores": os.cpu_count(),
@@ -274,6 +284,17 @@ def median_of(results, prog, eng):
     return None if "error" in r else r.get("median")
 
 
+def cpu_of(results, prog, eng):
+    r = results.get(prog, {}).get(eng, {})
+    return None if "error" in r or "user" not in r else r["user"] + r["system"]
+
+
+def cpu_net(results, prog, eng):
+    """user+system CPU seconds (hyperfine means) minus the empty kernel's: less sensitive to a busy host."""
+    t, t0 = cpu_of(results, prog, eng), cpu_of(results, "empty", eng)
+    return None if t is None or t0 is None else max(t - t0, 1e-6)
+
+
 def net(results, prog, eng):
     """Median minus the empty kernel's median on the same engine: time spent on the work."""
     t, t0 = median_of(results, prog, eng), median_of(results, "empty", eng)
@@ -340,12 +361,16 @@ def translation_cost(results, a):
 def goal_status(results, tc):
     q = ratio(net(results, "compute", "qemu"), net(results, "compute", "tcg86 jit"))
     n = ratio(net(results, "compute", "tcg86 jit"), net(results, "compute", "native"))
+    qc = ratio(cpu_net(results, "compute", "qemu"), cpu_net(results, "compute", "tcg86 jit"))
+    nc = ratio(cpu_net(results, "compute", "tcg86 jit"), cpu_net(results, "compute", "native"))
     s = median_of(results, "empty", "tcg86 jit")
     t = tc.get("tcg86 jit", {})
     t_us = t.get("reported_us_per_insn", t.get("us_per_insn"))
     return [
-        (q, f"{q:.2f}x QEMU's speed" if q else "n/a", q is not None and q >= 1.5),
-        (n, f"{n:.2f}x native time" if n else "n/a", n is not None and n <= 3.0),
+        (q, f"{q:.2f}x QEMU's speed" + (f" (CPU time: {qc:.2f}x)" if qc else "") if q else "n/a",
+         q is not None and q >= 1.5),
+        (n, f"{n:.2f}x native time" + (f" (CPU time: {nc:.2f}x)" if nc else "") if n else "n/a",
+         n is not None and n <= 3.0),
         (s, f"{s * 1e3:.1f} ms" if s is not None else "n/a", s is not None and s < 0.010),
         (t_us, f"{t_us:.2f} us/insn" if t_us is not None else "n/a", t_us is not None and t_us < 0.1),
     ]
@@ -393,22 +418,37 @@ def table_net(results, engines, progs):
     return md_table(hdr, rows)
 
 
+def table_cpu(results, engines, progs):
+    engs = [e for e in engines if e.runs > 0]
+    hdr = ["program"] + [e.name for e in engs] + ["jit/qemu", "jit/native", "qemu/jit (speed-up)"]
+    rows = []
+    for p in progs:
+        if p == "empty":
+            continue
+        j, q, n = (cpu_net(results, p, x) for x in ("tcg86 jit", "qemu", "native"))
+        jn = fmt_ratio(ratio(j, n)) if p != "straight" else ""
+        rows.append([p] + [ms(cpu_net(results, p, e.name)) for e in engs]
+                    + [fmt_ratio(ratio(j, q)), jn, fmt_ratio(ratio(q, j))])
+    return md_table(hdr, rows)
+
+
 def table_stats(results, progs, engs):
     hdr = ["program", "engine", "guest insns", "TBs (guest insns) translated", "TB links",
-           "invalidations / flushes", "TLB hits / misses", "TLB hit rate", "MIPS (net)"]
+           "invalidations / flushes", "TLB hits / misses", "JIT inline TLB hits", "TLB hit rate", "MIPS (net)"]
     rows = []
     for p in progs:
         for e in engs:
             r = results.get(p, {}).get(e, {})
             st = r.get("stats") or {}
             if not st:
-                rows.append([p, e] + [""] * 7)
+                rows.append([p, e] + [""] * 8)
                 continue
             insns = stat_ints(st, "guest instructions")
             t = net(results, p, e)
             mips = f"{insns[0] / t / 1e6:.0f}" if insns and t and p not in ("empty", "straight") else ""
             rows.append([p, e, insns[0] if insns else "", get_stat(st, "translated"), get_stat(st, "links"),
-                         get_stat(st, "invalidations"), get_stat(st, "TLB hits"), get_stat(st, "hit rate"), mips])
+                         get_stat(st, "invalidations"), get_stat(st, "TLB hits"), get_stat(st, "inline") or get_stat(st, "jit tlb"),
+                         get_stat(st, "hit rate"), mips])
     return md_table(hdr, rows)
 
 
@@ -443,6 +483,13 @@ def table_goals(goals):
     return md_table(["goal", "target", "measured", "status"], rows)
 
 
+QUICK_NOTE = """
+**Quick mode**: the programs are sized for a fast check, so QEMU's start-up (a few hundred ms,
+varying by tens of ms) dwarfs its work and the net times and ratios against QEMU are rough; the
+full run (`make bench`) is the one to quote.
+"""
+
+
 def spread(results, eng):
     r = results.get("empty", {}).get(eng, {})
     if "min" not in r:
@@ -465,7 +512,8 @@ Generated by `make bench{' QUICK=1' if a.mode == 'quick' else ''}` (benches/run.
 
 - Date: {env['date']}
 - Mode: {a.mode} (SCALE={a.scale}; timed runs per engine below; whole run {elapsed:.0f} s)
-- CPU: {env['cpu']} ({env['cores']} logical CPUs, shared; Linux {env['kernel']})
+- CPU: {env['cpu']} ({env['cores']} logical CPUs, shared; Linux {env['kernel']}); load average
+  {env['load_start']} at the start, {env['load_end']} at the end
 - QEMU: {env['qemu']}
 - tcg86: commit {env['tcg86']} (`{env['tcg86_binary']}`)
 - Timing: {env['hyperfine']}, no shell (`-N`), medians of wall-clock time
@@ -481,7 +529,7 @@ native baseline). Every run prints a checksum; each engine's is compared with th
 {eng_list}
 
 Checksums: {fail_md}
-
+{QUICK_NOTE if a.mode == "quick" else ""}
 ## Wall-clock medians (ms)
 
 Whole process: start-up (QEMU's includes its firmware, SeaBIOS and the multiboot option ROM),
@@ -496,6 +544,14 @@ subtracted varies from run to run ({spread(results, "qemu")} for QEMU's empty ke
 the net time of a short QEMU run is only as exact as that spread.
 
 {table_net(results, engines, progs)}
+
+## Net CPU time (ms): user + system, minus the same engine's empty kernel
+
+Means over the timed runs of CPU time summed over all threads (QEMU runs its vCPU in a thread
+of its own, beside the main loop). Less disturbed than wall-clock time when other work shares the
+host; the interpreter (timed once, wall only) has no column.
+
+{table_cpu(results, engines, progs)}
 
 ## Goals
 
@@ -515,8 +571,9 @@ code generation). QEMU is charged the same instruction count.
 
 ## tcg86 statistics (`--stats`, one extra run)
 
-With the JIT the TLB counters count slow-path lookups only (inline hits do not reach them)
-unless the statistics report the JIT's inline hits separately.
+With the JIT, "TLB hits / misses" counts the lookups that reach the slow path: the hits of the
+inline fast path are not in it (nor in the hit rate) unless `--stats` reports them (the "JIT
+inline TLB hits" column stays empty while it does not).
 
 {table_stats(results, progs, stat_engs)}
 
@@ -567,6 +624,7 @@ def main():
     results, failures = measure(a, engines, progs)
     tc = translation_cost(results, a)
     goals = goal_status(results, tc)
+    env["load_end"] = loadavg()
     text = report(a, env, engines, progs, results, failures, tc, goals, time.monotonic() - started)
     os.makedirs(os.path.dirname(a.out) or ".", exist_ok=True)
     with open(a.out, "w") as f:
