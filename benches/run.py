@@ -358,6 +358,14 @@ def translation_cost(results, a):
     return out
 
 
+def both(wall, cpu, ok):
+    """A goal judged on net wall-clock and net CPU time: met, not met, or met on one only."""
+    w, c = wall is not None and ok(wall), cpu is not None and ok(cpu)
+    if w == c or cpu is None:
+        return w
+    return "met on wall-clock time only" if w else "met on CPU time only"
+
+
 def goal_status(results, tc):
     q = ratio(net(results, "compute", "qemu"), net(results, "compute", "tcg86 jit"))
     n = ratio(net(results, "compute", "tcg86 jit"), net(results, "compute", "native"))
@@ -368,9 +376,9 @@ def goal_status(results, tc):
     t_us = t.get("reported_us_per_insn", t.get("us_per_insn"))
     return [
         (q, f"{q:.2f}x QEMU's speed" + (f" (CPU time: {qc:.2f}x)" if qc else "") if q else "n/a",
-         q is not None and q >= 1.5),
+         both(q, qc, lambda x: x >= 1.5)),
         (n, f"{n:.2f}x native time" + (f" (CPU time: {nc:.2f}x)" if nc else "") if n else "n/a",
-         n is not None and n <= 3.0),
+         both(n, nc, lambda x: x <= 3.0)),
         (s, f"{s * 1e3:.1f} ms" if s is not None else "n/a", s is not None and s < 0.010),
         (t_us, f"{t_us:.2f} us/insn" if t_us is not None else "n/a", t_us is not None and t_us < 0.1),
     ]
@@ -478,8 +486,12 @@ def table_translation(tc):
                      "us per guest insn (--stats)"], rows)
 
 
+def status_text(ok):
+    return ok if isinstance(ok, str) else "met" if ok else "**not met**"
+
+
 def table_goals(goals):
-    rows = [[name, target, text, "met" if ok else "**not met**"] for (name, target), (_, text, ok) in zip(GOALS, goals)]
+    rows = [[name, target, text, status_text(ok)] for (name, target), (_, text, ok) in zip(GOALS, goals)]
     return md_table(["goal", "target", "measured", "status"], rows)
 
 
@@ -555,8 +567,10 @@ host; the interpreter (timed once, wall only) has no column.
 
 ## Goals
 
-Compute-mix goals use net times; startup is the empty kernel's wall-clock median under the
-tcg86 JIT; translation is the JIT's cost per guest instruction.
+Compute-mix goals use net times, wall-clock (medians) and CPU (user + system); on this shared
+host the wall-clock figures move by tens of percent between runs, the CPU figures less. Startup is
+the empty kernel's wall-clock median under the tcg86 JIT; translation is the JIT's cost per guest
+instruction.
 
 {table_goals(goals)}
 
@@ -645,7 +659,7 @@ def summary(results, engines, progs, tc, goals, out):
         lines.append(f"  {p:<9} " + "  ".join(f"{c:>10}" for c in cells))
     lines.append("goals:")
     for (name, target), (_, text, ok) in zip(GOALS, goals):
-        lines.append(f"  {name:<32} {target:<32} {text:<22} {'met' if ok else 'NOT MET'}")
+        lines.append(f"  {name:<30} {target:<18} {text:<42} {status_text(ok).replace('**', '').upper()}")
     lines.append(f"report: {out}")
     return "\n".join(lines)
 
