@@ -84,7 +84,5 @@ $(BENCH_DIR)/%.linux: $(BENCH_DIR)/%.o $(BENCH_LPLAT)
 # Keep the per-program objects (intermediate files of the pattern rules).
 .SECONDARY: $(BENCH_PROGS:%=$(BENCH_DIR)/%.o) $(BENCH_KPLAT) $(BENCH_LPLAT)
 
-# Included from the Makefile: do not make `bench` its default goal.
-ifneq ($(BENCH_SAVED_GOAL),)
+# Included from the Makefile (before or after its own targets): never become its default goal.
 .DEFAULT_GOAL := $(BENCH_SAVED_GOAL)
-endif
