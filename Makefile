@@ -57,3 +57,8 @@ run:
 
 clean:
 	rm -rf $(BUILD)
+
+# make difftest N=… SEED=…  (host CPU vs tcg86 on random instruction sequences)
+include difftest.mk
+# make bench [QUICK=1]      (tcg86 vs qemu-system-i386 vs native; writes docs/benchmarks.md)
+include bench.mk

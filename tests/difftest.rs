@@ -53,7 +53,6 @@ fn native_runner_reports_registers_and_divide_error() {
 /// The fuzz target's property without cargo-fuzz: random bytes as guest code, run with an
 /// instruction bound, never panic the host (`DIFFTEST_BYTES_N` runs, default 2000).
 #[test]
-#[ignore = "hangs on main: a random guest (e.g. a9 4b 9b 3b 7f 3d 2d 16 4f 68 95 77 b6) is not stopped by max_insns"]
 fn random_bytes_never_panic_the_host() {
     use tcg86::cpu::X86Cpu;
     use tcg86::exec::log::{Logger, NoLog};

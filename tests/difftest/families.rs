@@ -50,7 +50,7 @@ pub const FAMILIES: &[(&str, GenFn)] = &[
 
 /// Families the frontend does not translate yet (they raise #UD in tcg86). The one place to
 /// shrink as support lands; `DIFFTEST_FAMILIES=all` (or a comma list) overrides it.
-pub const UNSUPPORTED: &[&str] = &["xlat"];
+pub const UNSUPPORTED: &[&str] = &[];
 
 const LOGIC: u32 = ARITH & !AF;
 
