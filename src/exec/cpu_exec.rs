@@ -201,7 +201,7 @@ impl Machine {
             key,
             size: t.size,
             icount: t.icount,
-            code: InterpCode::new(&t.ir),
+            code: compiled.is_none().then(|| InterpCode::new(&t.ir)),
             host: compiled.as_ref().map(|c| c.code),
             insns,
             jmp_sites: compiled.map_or([None; 2], |c| c.jmp_sites),
@@ -370,12 +370,14 @@ impl Machine {
     /// The interpreter's TB entry, with the same budget rule as JIT code.
     fn interp_exec(&mut self, id: TbId, env: *mut u8) -> TbExit {
         let tb = self.tbs.get(id);
+        // Every TB without JIT code keeps its IR (see `tb_gen_code`).
+        let Some(code) = tb.code.as_ref() else { return TbExit::Exit(EXIT_REQUESTED) };
         if self.cpu.icount_budget < tb.icount as i32 {
             return TbExit::Exit(EXIT_REQUESTED);
         }
         self.cpu.icount_budget -= tb.icount as i32;
         // SAFETY: as for JIT code; the runtime's entry points are the ones for this CPU type.
-        unsafe { interp::exec(&tb.code, env, &self.rt) }
+        unsafe { interp::exec(code, env, &self.rt) }
     }
 
     fn log_entry(&mut self, id: TbId) {

@@ -28,7 +28,8 @@ pub struct TranslationBlock {
     /// Guest bytes covered and instructions.
     pub size: u32,
     pub icount: u32,
-    pub code: InterpCode,
+    /// The optimized IR for the interpreter (only for TBs without JIT code).
+    pub code: Option<InterpCode>,
     /// JIT code, when the JIT backend compiled this TB.
     pub host: Option<HostCode>,
     /// (pc, cc_op) of each guest instruction's `insn_start`, in order.

@@ -15,31 +15,49 @@ use super::opcode::OpFlags;
 use alloc::vec;
 use alloc::vec::Vec;
 
-/// Liveness state during the backward walk.
+/// Liveness state during the backward walk. Resetting it at block ends touches only the globals,
+/// the locals and the `Normal` temps made live since the last reset, so the walk stays linear in
+/// the size of the TB.
 struct Live<'a> {
     kinds: &'a [TempKind],
     live: Vec<bool>,
+    globals: Vec<u32>,
+    locals: Vec<u32>,
+    live_normals: Vec<u32>,
 }
 
 impl Live<'_> {
-    /// The state at the end of a basic block.
-    fn bb_end(&mut self) {
-        for (l, k) in self.live.iter_mut().zip(self.kinds) {
-            *l = matches!(k, TempKind::Global { .. } | TempKind::Local);
+    fn new(kinds: &[TempKind]) -> Live<'_> {
+        let of = |want: fn(&TempKind) -> bool| (0..kinds.len() as u32).filter(|&t| want(&kinds[t as usize])).collect();
+        let globals = of(|k| matches!(k, TempKind::Global { .. }));
+        let locals = of(|k| matches!(k, TempKind::Local));
+        Live { kinds, live: vec![false; kinds.len()], globals, locals, live_normals: Vec::new() }
+    }
+
+    fn mark(&mut self, which: fn(&Self) -> &Vec<u32>, v: bool) {
+        for i in 0..which(self).len() {
+            let t = which(self)[i];
+            self.live[t as usize] = v;
         }
+    }
+
+    /// The state at the end of a basic block: globals and locals live, `Normal` temps dead.
+    fn bb_end(&mut self) {
+        for t in core::mem::take(&mut self.live_normals) {
+            self.live[t as usize] = false;
+        }
+        self.mark(|s| &s.globals, true);
+        self.mark(|s| &s.locals, true);
     }
 
     /// The state where the TB is left: only globals survive.
     fn tb_end(&mut self) {
-        for (l, k) in self.live.iter_mut().zip(self.kinds) {
-            *l = matches!(k, TempKind::Global { .. });
-        }
+        self.bb_end();
+        self.mark(|s| &s.locals, false);
     }
 
     fn globals(&mut self) {
-        for (l, k) in self.live.iter_mut().zip(self.kinds) {
-            *l |= matches!(k, TempKind::Global { .. });
-        }
+        self.mark(|s| &s.globals, true);
     }
 
     fn is_live(&self, t: u32) -> bool {
@@ -47,9 +65,12 @@ impl Live<'_> {
     }
 
     fn set(&mut self, t: u32, v: bool) {
-        if matches!(self.kinds[t as usize], TempKind::Global { .. } | TempKind::Local | TempKind::Normal) {
-            self.live[t as usize] = v;
+        match self.kinds[t as usize] {
+            TempKind::Normal if v && !self.live[t as usize] => self.live_normals.push(t),
+            TempKind::Global { .. } | TempKind::Local | TempKind::Normal => {}
+            _ => return,
         }
+        self.live[t as usize] = v;
     }
 }
 
@@ -63,7 +84,7 @@ fn removable(op: &Op) -> bool {
 #[doc(alias = "liveness_pass_1")]
 pub fn dce(ctx: &mut TcgContext) -> bool {
     let kinds: Vec<TempKind> = ctx.temps.iter().map(|t| t.kind).collect();
-    let mut st = Live { kinds: &kinds, live: vec![false; kinds.len()] };
+    let mut st = Live::new(&kinds);
     st.tb_end();
     let mut keep = vec![true; ctx.ops.len()];
     for (i, op) in ctx.ops.iter().enumerate().rev() {

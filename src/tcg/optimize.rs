@@ -3,7 +3,7 @@
 //! Each pass is one file with one public entry; `optimize` runs them in order. Copy propagation
 //! brings constants and copies to the inputs, folding then turns what became computable into
 //! moves (which copy propagation spreads again) and decides branches, and the control-flow
-//! cleanup drops what those branches no longer reach; the three repeat until nothing changes (at
+//! cleanup drops what those branches no longer reach; the three repeat until folding and cleanup change nothing (at
 //! most [`MAX_ROUNDS`] times). Dead-code elimination runs last, once. Passes preserve the
 //! semantics of the TB as observed through `env`, guest memory and the TB exit. In debug and test
 //! builds the verifier runs after every pass.
@@ -24,9 +24,11 @@ pub const MAX_ROUNDS: usize = 16;
 #[doc(alias = "tcg_optimize")]
 pub fn optimize(ctx: &mut TcgContext) {
     for _ in 0..MAX_ROUNDS {
-        let mut changed = copy_prop(ctx);
+        // Propagation alone never enables more propagation: another round pays only when folding
+        // or the cleanup changed something.
+        copy_prop(ctx);
         debug_check(ctx, "copy_prop");
-        changed |= fold(ctx);
+        let mut changed = fold(ctx);
         debug_check(ctx, "fold");
         changed |= remove_unreachable(ctx);
         debug_check(ctx, "remove_unreachable");

@@ -43,7 +43,8 @@ struct Lower<'a, 'c> {
     /// Pool register currently holding each temp (for `Home::Pool` temps).
     reg_of: Vec<Option<Reg>>,
     /// Which pool registers are taken.
-    pool_used: [bool; 16],
+    /// The temp each pool register holds, if any.
+    pool_used: [Option<u32>; 16],
     labels: Vec<DynLabel>,
     slow: Vec<SlowPath>,
     raised: Vec<(u32, DynLabel)>,
@@ -85,7 +86,7 @@ pub fn compile(
         e,
         plan,
         reg_of: vec![None; n],
-        pool_used: [false; 16],
+        pool_used: [None; 16],
         labels,
         slow: Vec::new(),
         raised: Vec::new(),
@@ -146,9 +147,9 @@ impl Lower<'_, '_> {
                 if let Some(r) = self.reg_of[t.0 as usize] {
                     return Some(r);
                 }
-                let r = POOL_REGS.iter().copied().find(|r| !self.pool_used[*r as usize]);
+                let r = POOL_REGS.iter().copied().find(|r| self.pool_used[*r as usize].is_none());
                 if let Some(r) = r {
-                    self.pool_used[r as usize] = true;
+                    self.pool_used[r as usize] = Some(t.0);
                     self.reg_of[t.0 as usize] = Some(r);
                 }
                 r
@@ -195,7 +196,7 @@ impl Lower<'_, '_> {
             let t = t as usize;
             if self.plan.last_use[t] <= self.op_index {
                 if let Some(r) = self.reg_of[t].take() {
-                    self.pool_used[r as usize] = false;
+                    self.pool_used[r as usize] = None;
                 }
             }
         }
@@ -203,15 +204,8 @@ impl Lower<'_, '_> {
 
     /// Pool registers holding temps that are still needed after the current op.
     fn live_pool_regs(&self, exclude: &[u32]) -> Vec<Reg> {
-        let mut v = Vec::new();
-        for (t, r) in self.reg_of.iter().enumerate() {
-            if let Some(r) = r {
-                if self.plan.last_use[t] > self.op_index && !exclude.contains(&(t as u32)) {
-                    v.push(*r);
-                }
-            }
-        }
-        v
+        let live = |t: u32| self.plan.last_use[t as usize] > self.op_index && !exclude.contains(&t);
+        POOL_REGS.iter().copied().filter(|&r| self.pool_used[r as usize].is_some_and(live)).collect()
     }
 
     // ---- pinned globals ----
