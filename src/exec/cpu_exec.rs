@@ -317,17 +317,11 @@ impl Machine {
         let env = self.cpu.env_ptr();
         // SAFETY: as for any TB run by the interpreter.
         let exit = unsafe { interp::exec(&code, env, &self.rt) };
-        self.stats.insns += 1;
-        if let TbExit::Raised { pc, cc_op } = exit {
-            let idx = self.cpu.env.exception_index;
-            if (0..256).contains(&idx) || idx == EXCP_SMC {
-                self.stats.insns -= 1;
-                self.cpu.env.eip = pc;
-                if cc_op != CcOp::Dynamic as u32 {
-                    self.cpu.env.cc_op = cc_op;
-                }
-            }
-        }
+        let rolled_back = match exit {
+            TbExit::Raised { pc, cc_op } => self.restore_insn_start(pc, cc_op),
+            TbExit::Exit(_) => false,
+        };
+        self.stats.insns += u64::from(!rolled_back);
     }
 
     /// Run generated code starting at TB `id` with an instruction budget; account for what ran.
@@ -400,15 +394,22 @@ impl Machine {
     /// instructions that did not complete and, for a guest exception, put back the state of the
     /// instruction's start (QEMU's `cpu_restore_state`).
     fn restore_state(&mut self, id: TbId, pc: u32, cc_op: u32) {
+        let rolled_back = self.restore_insn_start(pc, cc_op);
         let tb = self.tbs.get(id);
-        let idx = self.cpu.env.exception_index;
-        let is_exception = (0..256).contains(&idx) || idx == EXCP_SMC;
         // An exit request (debug-exit, hlt) leaves after its instruction completed.
-        let done = tb.insns.iter().take_while(|i| i.0 != pc).count() as i32 + i32::from(!is_exception);
+        let done = tb.insns.iter().take_while(|i| i.0 != pc).count() as i32 + i32::from(!rolled_back);
         self.cpu.icount_budget += tb.icount as i32 - done;
         self.stats.insns -= (tb.icount as i32 - done) as u64;
+    }
+
+    /// Put back the state of the start of the instruction at `pc` that left generated code early;
+    /// true if it is rolled back (a guest exception or a self-modifying store), false if it
+    /// completed (an exit request).
+    fn restore_insn_start(&mut self, pc: u32, cc_op: u32) -> bool {
         let env = &mut self.cpu.env;
-        if is_exception {
+        let idx = env.exception_index;
+        let rolled_back = (0..256).contains(&idx) || idx == EXCP_SMC;
+        if rolled_back {
             env.eip = pc;
         }
         // The instructions that request an exit (out, hlt) leave the flags as they found them, so
@@ -416,6 +417,7 @@ impl Machine {
         if cc_op != CcOp::Dynamic as u32 {
             env.cc_op = cc_op;
         }
+        rolled_back
     }
 
     /// Deliver a pending exception or act on an exit request. `Some` ends `cpu_exec`.
