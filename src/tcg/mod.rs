@@ -6,6 +6,7 @@
 //! [`TbExit`], and reach guest memory only through the [`Runtime`] entry points.
 
 pub mod builder;
+pub mod coalesce;
 pub mod copy_prop;
 pub mod dce;
 pub mod effects;

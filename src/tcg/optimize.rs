@@ -4,10 +4,12 @@
 //! brings constants and copies to the inputs, folding then turns what became computable into
 //! moves (which copy propagation spreads again) and decides branches, and the control-flow
 //! cleanup drops what those branches no longer reach; the three repeat until folding and cleanup change nothing (at
-//! most [`MAX_ROUNDS`] times). Dead-code elimination runs last, once. Passes preserve the
+//! most [`MAX_ROUNDS`] times). Dead-code elimination runs once after them, then copy coalescing
+//! sends results straight into the registers they were copied to. Passes preserve the
 //! semantics of the TB as observed through `env`, guest memory and the TB exit. In debug and test
 //! builds the verifier runs after every pass.
 
+use super::coalesce::coalesce;
 use super::copy_prop::copy_prop;
 use super::dce::dce;
 use super::fold::fold;
@@ -38,6 +40,8 @@ pub fn optimize(ctx: &mut TcgContext) {
     }
     dce(ctx);
     debug_check(ctx, "dce");
+    coalesce(ctx);
+    debug_check(ctx, "coalesce");
 }
 
 #[cfg(test)]
