@@ -120,8 +120,7 @@ mod tests {
     #[test]
     fn no_early_write_across_a_guest_memory_access() {
         // The store may fault: eax must still hold its old value then.
-        let input =
-            concat!(" add_i32 tmp17,eax,$0x1\n qemu_st_i32 ecx,ebx,leul,0\n mov_i32 eax,tmp17\n exit_tb $0x0\n",);
+        let input = " add_i32 tmp17,eax,$0x1\n qemu_st_i32 ecx,ebx,leul,0\n mov_i32 eax,tmp17\n exit_tb $0x0\n";
         check_pass(input, input, coalesce);
     }
 
