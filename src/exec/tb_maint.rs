@@ -20,10 +20,14 @@ impl Machine {
             return;
         }
         jit.patch_jump(site, target.addr);
-        if self.log.enabled(LogMask::EXEC | LogMask::TB) {
-            let (fa, ta) = (src.host.map_or(0, |h| h.addr), target.addr);
-            let line = format!("Linking TBs {:#x} [{:08x}] index {} -> {:#x} [{:08x}]\n", fa, src.pc, n, ta, dst.pc);
+        let (from_host, from_pc, to_pc) = (src.host.map_or(0, |h| h.addr), src.pc, dst.pc);
+        if self.log.enabled(LogMask::EXEC) {
+            // QEMU 7.2's layout (earlier versions added each TB's pc in brackets).
+            let line = format!("Linking TBs {:#x} index {} -> {:#x}\n", from_host, n, target.addr);
             self.log.sink.log(&line);
+        }
+        if self.log.enabled(LogMask::TB) {
+            self.log.sink.log(&format!("tb: link {:08x} index {} -> {:08x}\n", from_pc, n, to_pc));
         }
         self.tbs.get_mut(from).jmp_dest[n] = Some(to);
         self.tbs.get_mut(to).incoming.push((from, n));
