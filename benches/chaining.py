@@ -55,9 +55,10 @@ def check_run(a, prog, name, engine, cmd):
     """One run: exit status, checksum and (tcg86) the --stats-json counters."""
     stats_path = os.path.join(a.dir, "chaining", f"{prog}.{name.replace(' ', '-')}.json")
     extra = ["--stats-json", stats_path] if engine == "tcg86" else []
+    t0 = time.monotonic()
     r = sh(cmd + extra)
     m = CHECKSUM_RE.findall(r.stdout)
-    res = {"status": r.returncode, "checksum": m[-1].lower() if m else None}
+    res = {"status": r.returncode, "checksum": m[-1].lower() if m else None, "check_wall": time.monotonic() - t0}
     if r.returncode != KERNEL_EXIT or not m:
         res["error"] = f"exit status {r.returncode}, checksum {res['checksum']}: {r.stderr.strip()[-200:]}"
     elif engine == "tcg86":
@@ -66,15 +67,22 @@ def check_run(a, prog, name, engine, cmd):
     return res
 
 
-def hyperfine(a, cmd, slug):
+def runs_for(a, check_wall):
+    """At least --runs; short runs get more (up to 4x), as many as fit in --budget seconds: the
+    short ones (QEMU's, whose start-up varies most, and the empty kernel's) need them most."""
+    return max(a.runs, min(4 * a.runs, int(a.budget / max(check_wall, 1e-3))))
+
+
+def hyperfine(a, cmd, slug, runs):
     path = os.path.join(a.dir, "chaining", slug + ".hyperfine.json")
-    r = sh(["hyperfine", "-N", "-i", "--style", "none", "--warmup", "0", "--runs", str(a.runs),
+    r = sh(["hyperfine", "-N", "-i", "--style", "none", "--warmup", "0", "--runs", str(runs),
             "--export-json", path, subprocess.list2cmdline(cmd)])
     if r.returncode != 0:
         return {"error": "hyperfine failed: " + r.stderr.strip()[:200]}
     with open(path) as f:
         res = json.load(f)["results"][0]
-    return {"median": res["median"], "min": res["min"], "max": res["max"], "runs": len(res["times"])}
+    return {"median": res["median"], "min": res["min"], "max": res["max"], "user": res["user"],
+            "system": res["system"], "runs": len(res["times"])}
 
 
 def measure(a, progs):
@@ -87,10 +95,11 @@ def measure(a, progs):
             cmd = argv(a, engine, extra, kernel)
             res = check_run(a, prog, name, engine, cmd)
             if "error" not in res:
-                res.update(hyperfine(a, cmd, f"{prog}.{name.replace(' ', '-')}"))
+                res.update(hyperfine(a, cmd, f"{prog}.{name.replace(' ', '-')}", runs_for(a, res["check_wall"])))
             row[name] = res
             print(f"  {prog:<8} {name:<21} " + (f"FAILED: {res['error']}" if "error" in res
-                                              else f"{res['median'] * 1e3:9.1f} ms  checksum {res['checksum']}"),
+                                              else f"{res['median'] * 1e3:9.1f} ms  checksum {res['checksum']}  "
+                                              f"({res['runs']} runs)"),
                   flush=True)
         sums = {r["checksum"] for r in row.values() if "error" not in r}
         failures += [f"{prog}: {n}: {r['error']}" for n, r in row.items() if "error" in r]
@@ -120,19 +129,32 @@ def median(results, prog, name):
     return None if "error" in r else r.get("median")
 
 
-def net(results, prog, name):
-    """Median minus the empty kernel's; None when that is within the start-up noise (the spread
-    of the empty kernel's runs, or a tenth of its median)."""
-    t, t0 = median(results, prog, name), median(results, "empty", name)
+def cpu(results, prog, name):
+    """User + system CPU seconds (hyperfine's means over the runs, all threads)."""
+    r = results.get(prog, {}).get(name, {})
+    return None if "error" in r or "user" not in r else r["user"] + r["system"]
+
+
+WALL, CPU = median, cpu
+
+
+def net(results, prog, name, measure=WALL):
+    """The time minus the empty kernel's; None when that is within the start-up noise: a tenth
+    of the empty kernel's time or, for wall-clock time, the spread of its runs if larger."""
+    t, t0 = measure(results, prog, name), measure(results, "empty", name)
     if t is None or t0 is None:
         return None
     e = results["empty"][name]
-    noise = max(e.get("max", t0) - e.get("min", t0), 0.1 * t0)
-    return t - t0 if t - t0 > noise else None
+    spread = e.get("max", t0) - e.get("min", t0) if measure is WALL else 0.0
+    return t - t0 if t - t0 > max(spread, 0.1 * t0) else None
 
 
 def ratio(x, y):
     return None if x is None or y is None or y <= 0 else x / y
+
+
+def diff(x, y):
+    return None if x is None or y is None else x - y
 
 
 def ms(s):
@@ -140,7 +162,7 @@ def ms(s):
 
 
 def fr(r):
-    return "" if r is None else f"{r:.2f}"
+    return "n/a" if r is None else f"{r:.2f}x"
 
 
 def table(header, rows):
@@ -153,16 +175,25 @@ def table_times(results, progs, fn):
     return table(hdr, [[p] + [ms(fn(results, p, n)) or "—" for n, _, _ in CONFIGS] for p in progs])
 
 
+def nochain_ratio(results, prog, pair, measure):
+    return ratio(net(results, prog, pair[1], measure), net(results, prog, pair[0], measure))
+
+
+def added(results, prog, pair, measure):
+    """Seconds `-d nochain` adds to the net time."""
+    return diff(net(results, prog, pair[1], measure), net(results, prog, pair[0], measure))
+
+
 def table_ratios(results, progs):
-    hdr = ["program"] + [f"{c} → nochain" for c, _ in PAIRS] + ["time nochain adds: qemu / tcg86 jit"]
+    hdr = ["program"] + [f"{c} → nochain ({m})" for c, _ in PAIRS for m in ("wall", "CPU")]
+    hdr.append("time nochain adds, qemu / tcg86 jit (CPU)")
     rows = []
     for p in progs:
         if p == "empty":
             continue
-        rs = [ratio(net(results, p, u), net(results, p, c)) for c, u in PAIRS]
-        extra = [net(results, p, u) - net(results, p, c) if None not in (net(results, p, u), net(results, p, c))
-                 else None for c, u in (PAIRS[0], PAIRS[2])]
-        rows.append([p] + [fr(r) + "x" if r else "n/a" for r in rs] + [fr(ratio(extra[1], extra[0])) or "n/a"])
+        rs = [fr(nochain_ratio(results, p, pair, m)) for pair in PAIRS for m in (WALL, CPU)]
+        cross = ratio(added(results, p, PAIRS[2], CPU), added(results, p, PAIRS[0], CPU))
+        rows.append([p] + rs + [fr(cross)])
     return table(hdr, rows)
 
 
@@ -170,28 +201,31 @@ def stat(results, prog, name, key):
     return results.get(prog, {}).get(name, {}).get("stats", {}).get(key)
 
 
+def loop_entry_ns(results, prog, measure):
+    """tcg86 JIT: the time nochain adds over the loop entries it adds, in ns."""
+    ec, en = stat(results, prog, "tcg86 jit", "tbs_executed"), stat(results, prog, "tcg86 jit nochain", "tbs_executed")
+    d = added(results, prog, PAIRS[0], measure)
+    return None if d is None or ec is None or not en or en <= ec else d / (en - ec) * 1e9
+
+
 def table_counters(results, progs):
     """Where the extra time goes: TB entries from the loop, chained or not."""
     hdr = ["program", "guest insns", "loop entries (chained)", "links", "loop entries (nochain)",
-           "guest insns per loop entry (nochain)", "jump-cache hits (nochain)", "extra ns per loop entry (JIT)",
-           "extra ns per TB transition (QEMU, approx.)"]
+           "guest insns per loop entry (nochain)", "jump-cache hits (nochain)",
+           "extra ns per loop entry, JIT (wall / CPU)", "extra ns per TB transition, QEMU approx. (CPU)"]
     rows = []
+    ns = lambda x: "n/a" if x is None else f"{x:.0f}"
     for p in progs:
         if p == "empty":
             continue
         g = stat(results, p, "tcg86 jit", "guest_insns")
         ec, en = stat(results, p, "tcg86 jit", "tbs_executed"), stat(results, p, "tcg86 jit nochain", "tbs_executed")
         links, jc = stat(results, p, "tcg86 jit", "links"), stat(results, p, "tcg86 jit nochain", "jump_cache_hits")
-        dj = diff(net(results, p, "tcg86 jit nochain"), net(results, p, "tcg86 jit"))
-        dq = diff(net(results, p, "qemu nochain"), net(results, p, "qemu"))
-        per = lambda d, n: f"{d / n * 1e9:.0f}" if d is not None and n else ""
+        dq = added(results, p, PAIRS[2], CPU)
         rows.append([p, g, ec, links, en, f"{g / en:.1f}" if g and en else "", jc,
-                     per(dj, (en or 0) - (ec or 0)), per(dq, en)])
+                     f"{ns(loop_entry_ns(results, p, WALL))} / {ns(loop_entry_ns(results, p, CPU))}",
+                     ns(dq / en * 1e9 if dq is not None and en else None)])
     return table(hdr, rows)
-
-
-def diff(x, y):
-    return None if x is None or y is None else x - y
 
 
 def table_expansion(results, progs):
@@ -205,24 +239,26 @@ def table_expansion(results, progs):
     return table(hdr, rows)
 
 
+def span(values, fmt):
+    vs = [v for v in values if v is not None]
+    if len(vs) == 1:
+        return f"{fmt(vs[0])} (one program; the others are within the start-up noise)"
+    return f"{fmt(min(vs))} to {fmt(max(vs))}" if vs else "n/a"
+
+
 def summary(results, progs):
-    """One line per engine: the range of its nochain/chain net-time ratios over the programs."""
+    """One line per engine: the range of its nochain/chain ratios over the programs."""
+    work = [p for p in progs if p != "empty"]
     lines = []
-    for c, u in PAIRS:
-        rs = [ratio(net(results, p, u), net(results, p, c)) for p in progs if p != "empty"]
-        rs = [r for r in rs if r is not None]
-        span = f"{min(rs):.2f}x to {max(rs):.2f}x" if rs else "n/a"
-        note = " (it never chains: this is the measurement noise)" if c == "tcg86 interp" else ""
-        lines.append(f"- **{c}**: `-d nochain` multiplies the net time by {span}{note}")
-    costs = []
-    for p in progs:
-        ec, en = stat(results, p, "tcg86 jit", "tbs_executed"), stat(results, p, "tcg86 jit nochain", "tbs_executed")
-        d = diff(net(results, p, "tcg86 jit nochain"), net(results, p, "tcg86 jit"))
-        if p != "empty" and d is not None and ec is not None and en and en > ec:
-            costs.append(d / (en - ec) * 1e9)
-    if costs:
-        lines.append(f"- one return to `cpu_exec` and back costs tcg86's JIT about {min(costs):.0f} to "
-                     f"{max(costs):.0f} ns (extra net time / extra loop entries)")
+    for pair in PAIRS:
+        w = span([nochain_ratio(results, p, pair, WALL) for p in work], fr)
+        c = span([nochain_ratio(results, p, pair, CPU) for p in work], fr)
+        note = " (it never chains: this is the measurement noise)" if pair[0] == "tcg86 interp" else ""
+        lines.append(f"- **{pair[0]}**: `-d nochain` multiplies the net time by {w} (wall-clock), "
+                     f"{c} (CPU time){note}")
+    cost = span([loop_entry_ns(results, p, CPU) for p in work], lambda x: f"{x:.0f}")
+    lines.append(f"- one return to `cpu_exec` and back costs tcg86's JIT {cost} ns of CPU time "
+                 "(extra net CPU time / extra loop entries)")
     return "\n".join(lines)
 
 
@@ -266,15 +302,15 @@ a call to `helper_lookup_tb_ptr` (recompute the TB flags from `env`, probe the j
 on a miss, the hash table, compare pc/cs_base/flags/cflags, log if asked) and an indirect jump;
 only a TB not translated yet sends it back to the main loop. The behaviour agrees: {cflags_note} So QEMU without chaining still stays in
 generated code across most TB boundaries, unlike tcg86 with `-d nochain`; what it pays per
-transition is the helper call instead of a patched direct jump. The "QEMU, approx." column divides
-QEMU's extra net time by the number of TB entries tcg86 counts without chaining on the same
+transition is the helper call instead of a patched direct jump. The "QEMU approx." column divides
+QEMU's extra net CPU time by the number of TB entries tcg86 counts without chaining on the same
 kernel (the same guest code, and both translators end a TB at every branch), so it is only an
 estimate.
 """
 
 QUICK_NOTE = """
 The programs are the quick benchmark kernels (`SCALE=1`) and each configuration is timed only a
-few times, because the machine has 2 cores shared with other work: QEMU's start-up (SeaBIOS and
+few times (QUICK mode), because the machine has 2 cores shared with other work: QEMU's start-up (SeaBIOS and
 the multiboot option ROM: {qemu_empty} ms here, {qemu_empty_nochain} ms with `-d nochain`, which
 runs the firmware unchained too) is large against its work and varies by tens of ms, so QEMU's
 net times and the ratios derived from them are rough. Rerun with more runs (`make chaining-perf CHAIN_RUNS=10`) on
@@ -307,6 +343,7 @@ def report(a, progs, results, failures, cflags, env, elapsed):
     cflags_note = (f"on this machine `qemu-system-i386 -d exec,nochain` prints cflags `{cflags}` for the kernel's "
                    f"TBs: `CF_NO_GOTO_TB` (0x200) is set, `CF_NO_GOTO_PTR` (0x400) is not."
                    if cflags else "(QEMU's `-d exec,nochain` trace could not be read on this machine.)")
+    work = [p for p in progs if p != "empty"]
     cmds = "\n".join(f"- **{n}**: `{' '.join(argv(a, e, x, '<prog>.kernel'))}`" for n, e, x in CONFIGS)
     fail_md = "\n".join(f"- **FAILED** {f}" for f in failures) or "Every configuration printed the same checksum."
     return f"""# Chaining: tcg86 and QEMU with and without `-d nochain`
@@ -317,7 +354,8 @@ Generated by `make chaining-perf` (benches/chaining.py); do not edit by hand.
 - Machine: {cpu_model()} ({os.cpu_count()} logical CPUs, shared); load average {env['load']} at the
   start, {loadavg()} at the end
 - tcg86: commit {head} (`{a.tcg86}`); QEMU: {qemu}
-- Timing: hyperfine, no shell, {a.runs} runs per configuration, medians of wall-clock time
+- Timing: hyperfine, no shell, medians of wall-clock time and means of CPU time over {a.runs} to
+  {4 * a.runs} runs per configuration (short ones get more runs, up to {a.budget:.0f} s each)
 {QUICK_NOTE.format(qemu_empty=ms(median(results, "empty", "qemu")) or "?",
                    qemu_empty_nochain=ms(median(results, "empty", "qemu nochain")) or "?")}
 ## Summary
@@ -334,17 +372,24 @@ Programs (benches/progs, see benches/README.md): {', '.join(f'`{p}`' for p in pr
 
 {table_times(results, progs, median)}
 
-## Net time (ms): median minus the same configuration's empty kernel
+## Net time (ms): minus the same configuration's empty kernel
 
-"—": within the start-up noise (less than the spread of the empty kernel's runs, or a tenth of
-its median); such rows have no ratio below.
+Wall-clock medians minus the empty kernel's median. "—": within the start-up noise (less than
+the spread of the empty kernel's runs, or a tenth of its median); such cells get no ratio below.
 
-{table_times(results, [p for p in progs if p != 'empty'], net)}
+{table_times(results, work, net)}
+
+CPU time (user + system, all threads; hyperfine's mean over the runs) minus the empty kernel's:
+less disturbed by other work on the machine than wall-clock time. "—": less than a tenth of the
+empty kernel's.
+
+{table_times(results, work, lambda r, p, n: net(r, p, n, CPU))}
 
 ## Cost of turning chaining off (net time ratios)
 
-`X → nochain` is the net time with `-d nochain` over the net time with chaining. The last column
-compares what `-d nochain` adds to QEMU's run with what it adds to tcg86's JIT run.
+`X → nochain` is the net time with `-d nochain` over the net time with chaining, from wall-clock
+medians and from CPU time. The last column compares what `-d nochain` adds to QEMU's CPU time with
+what it adds to tcg86's JIT.
 
 {table_ratios(results, progs)}
 
@@ -367,7 +412,8 @@ def main():
     p.add_argument("--tcg86", default="target/release/tcg86")
     p.add_argument("--qemu", default="qemu-system-i386")
     p.add_argument("--progs", default="compute calls memory smc empty")
-    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--runs", type=int, default=5, help="timed runs per configuration, at least")
+    p.add_argument("--budget", type=float, default=4.0, help="seconds a short configuration may take")
     p.add_argument("--out", default="docs/chaining-perf.md")
     a = p.parse_args()
     progs = a.progs.split()
