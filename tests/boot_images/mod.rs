@@ -112,8 +112,8 @@ pub const PRINT_MBI_STRINGS: &[u8] = &[
     0xc3,                             // ret
 ];
 
-/// A loop, then two calls to one function, then exit 0 (status 1): seven TBs that exercise every
-/// way a TB is left (both `goto_tb` slots, a self loop, `lookup_and_goto_ptr` on `ret`, an exit
+/// A loop, then three calls to one function, then exit 0 (status 1): TBs that exercise every way
+/// a TB is left (both `goto_tb` slots, a self loop, `lookup_and_goto_ptr` on `ret`, an exit
 /// request). Needs `BASE + 32` = 0x100020 as its address (an [`aout`] image). The TB starts:
 /// A 0x100020, B 0x10002a, C 0x100030, F 0x100035, E 0x10003a, G 0x10003d, D 0x100041.
 #[rustfmt::skip]
@@ -123,7 +123,7 @@ pub const LOOP_AND_CALLS: &[u8] = &[
     0x41,                             // 10002a B: 1: inc %ecx
     0x83, 0xf9, 0x04,                 // 10002b    cmp $4,%ecx
     0x75, 0xfa,                       // 10002e    jne 1b
-    0xbb, 0x02, 0x00, 0x00, 0x00,     // 100030 C: mov $2,%ebx
+    0xbb, 0x03, 0x00, 0x00, 0x00,     // 100030 C: mov $3,%ebx
     0xe8, 0x07, 0x00, 0x00, 0x00,     // 100035 F: 2: call f
     0x4b,                             // 10003a E: dec %ebx
     0x75, 0xf8,                       // 10003b    jne 2b
