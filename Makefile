@@ -62,3 +62,5 @@ clean:
 include difftest.mk
 # make bench [QUICK=1]      (tcg86 vs qemu-system-i386 vs native; writes docs/benchmarks.md)
 include bench.mk
+# make chaining-perf        (chain vs nochain: tcg86 JIT/interpreter and QEMU; writes docs/chaining-perf.md)
+include chaining.mk

@@ -39,6 +39,9 @@ pub struct X86Cpu {
     pub tb_jmp_cache: TbJmpCache,
     /// False with `-d nochain`: generated code never jumps to another TB directly.
     pub chaining: bool,
+    /// True with `-d exec` or `-d cpu`: `lookup_and_goto_ptr` returns to `cpu_exec`, which logs
+    /// every TB it enters.
+    pub log_tb_entry: bool,
     /// Physical pages holding translated code, and which TB covers which bytes.
     pub code_pages: CodePages,
     /// With `EXCP_SMC`: the physical bytes a store from generated code was about to overwrite.
@@ -68,6 +71,7 @@ impl X86Cpu {
             current_tb: 0,
             tb_jmp_cache: TbJmpCache::new(),
             chaining: true,
+            log_tb_entry: false,
             code_pages: CodePages::new(),
             smc_store: None,
             smc_pending: Vec::new(),

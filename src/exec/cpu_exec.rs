@@ -7,7 +7,7 @@
 //! that and counts the guest instructions executed. Statistics for `--stats` are kept here.
 
 use super::log::{LogMask, Logger};
-use super::tb::{TbCache, TbId, TbKey, TranslationBlock};
+use super::tb::{TbCache, TbId, TbKey, TranslationBlock, CF_NO_GOTO_PTR, CF_NO_GOTO_TB};
 use crate::cpu::jmp_cache::JmpCacheEntry;
 use crate::cpu::state::{EXCP_EXIT, EXCP_HLT, EXCP_NONE, EXCP_SMC, R_CS};
 use crate::cpu::{CcOp, X86Cpu};
@@ -73,6 +73,12 @@ pub struct ExecStats {
     /// TBs entered from the loop (chained entries are not counted).
     pub tbs_executed: u64,
     pub guest_insns_translated: u64,
+    /// Host code bytes the JIT emitted, and the guest instructions of the TBs it compiled (the
+    /// expansion ratio is their quotient; TBs left to the interpreter count in neither).
+    pub host_code_bytes: u64,
+    pub jit_guest_insns: u64,
+    /// IR ops after optimization, `insn_start` markers excluded, of every TB translated.
+    pub ir_ops: u64,
     pub exceptions: u64,
 }
 
@@ -101,6 +107,7 @@ impl Machine {
         let stats = ExecStats::default();
         let mut m = Machine { cpu, tbs: TbCache::new(), opts, log, stats, rt, jit: None, layout, single_insn: false };
         m.cpu.chaining = !m.log.enabled(LogMask::NOCHAIN);
+        m.cpu.log_tb_entry = m.log.enabled(LogMask::EXEC | LogMask::CPU);
         m
     }
 
@@ -184,9 +191,8 @@ impl Machine {
         if want(LogMask::OP_OPT) {
             self.log.sink.log(&format!("OP after optimization and liveness analysis:\n{}\n", dump_ops(&t.ir)));
         }
-        self.stats.tbs_translated += 1;
-        self.stats.guest_insns_translated += t.icount as u64;
         let compiled = self.jit_compile(&t.ir, t.icount);
+        self.count_translation(&t.ir, t.icount, compiled.as_ref());
         let insns = insn_list(&t.ir);
         if let (Some(c), true) = (&compiled, want(LogMask::OUT_ASM)) {
             let bytes = self.jit.as_ref().map(|j| j.code_bytes(c.code)).unwrap_or(&[]);
@@ -215,6 +221,18 @@ impl Machine {
         self.jmp_cache_set(id);
         self.tb_link_pages(id);
         id
+    }
+
+    /// Add a translated TB to the statistics: its guest instructions, IR ops and host code.
+    fn count_translation(&mut self, ir: &TcgContext, icount: u32, compiled: Option<&Compiled>) {
+        let s = &mut self.stats;
+        s.tbs_translated += 1;
+        s.guest_insns_translated += u64::from(icount);
+        s.ir_ops += ir.ops.iter().filter(|op| op.opc != Opcode::InsnStart).count() as u64;
+        if let Some(c) = compiled {
+            s.host_code_bytes += c.code.size as u64;
+            s.jit_guest_insns += u64::from(icount);
+        }
     }
 
     /// The physical bytes of a TB at virtual `pc`, split at the page boundary.
@@ -378,9 +396,10 @@ impl Machine {
         if self.log.enabled(LogMask::EXEC) {
             let tb = self.tbs.get(id);
             let host = tb.host.map_or(0, |h| h.addr);
+            let cflags = if self.cpu.chaining { 0 } else { CF_NO_GOTO_TB | CF_NO_GOTO_PTR };
             let line = format!(
                 "Trace 0: {:#x} [{:08x}/{:08x}/{:08x}/{:08x}] \n",
-                host, tb.key.cs_base, tb.pc, tb.key.flags, 0
+                host, tb.key.cs_base, tb.pc, tb.key.flags, cflags
             );
             self.log.sink.log(&line);
         }
@@ -472,12 +491,16 @@ fn insn_list(ir: &TcgContext) -> Vec<(u32, u32)> {
 /// `lookup_tb_ptr` for generated code: the host code of the TB for the current eip if the jump
 /// cache has it (QEMU's `helper_lookup_tb_ptr`), else 0 (return to `cpu_exec`).
 ///
+/// Always 0 with `-d nochain`, and with `-d exec` or `-d cpu` so that `cpu_exec` logs the TB it
+/// enters next: QEMU's helper logs that `Trace` line itself, tcg86's has no logger, so the line is
+/// the same and only the route differs (QEMU 7.2's `-d nochain` keeps `lookup_and_goto_ptr`).
+///
 /// # Safety
 /// `env` must come from `X86Cpu::env_ptr`.
 unsafe extern "C" fn helper_lookup_tb_ptr(env: *mut u8, _: u32, _: u32, _: u32, _: u32) -> HelperRet {
     // SAFETY: per the contract.
     let cpu = unsafe { X86Cpu::from_env(env) };
-    if !cpu.chaining {
+    if !cpu.chaining || cpu.log_tb_entry {
         return 0;
     }
     let e = &cpu.env;

@@ -17,6 +17,11 @@ pub struct TbKey {
     pub flags: u32,
 }
 
+/// QEMU's `cflags` bits that tcg86 can report in `-d exec` lines (QEMU 7.2 values): `-d nochain`
+/// turns off both chaining (`goto_tb` patching) and `lookup_and_goto_ptr` in tcg86.
+pub const CF_NO_GOTO_TB: u32 = 0x200;
+pub const CF_NO_GOTO_PTR: u32 = 0x400;
+
 /// Index of a TB in the cache.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct TbId(pub u32);

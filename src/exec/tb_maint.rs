@@ -20,14 +20,28 @@ impl Machine {
             return;
         }
         jit.patch_jump(site, target.addr);
-        if self.log.enabled(LogMask::EXEC | LogMask::TB) {
-            let (fa, ta) = (src.host.map_or(0, |h| h.addr), target.addr);
-            let line = format!("Linking TBs {:#x} [{:08x}] index {} -> {:#x} [{:08x}]\n", fa, src.pc, n, ta, dst.pc);
-            self.log.sink.log(&line);
-        }
         self.tbs.get_mut(from).jmp_dest[n] = Some(to);
         self.tbs.get_mut(to).incoming.push((from, n));
         self.tbs.stats.links += 1;
+        self.log_link(from, n, to);
+    }
+
+    /// `-d exec`: QEMU 7.2's `Linking TBs` line (earlier versions added each TB's pc in
+    /// brackets); `-d tb`: the same link by guest pc.
+    fn log_link(&mut self, from: TbId, n: usize, to: TbId) {
+        if !self.log.enabled(LogMask::EXEC | LogMask::TB) {
+            return;
+        }
+        let (src, dst) = (self.tbs.get(from), self.tbs.get(to));
+        let host = |tb: &super::tb::TranslationBlock| tb.host.map_or(0, |h| h.addr);
+        let exec = format!("Linking TBs {:#x} index {} -> {:#x}\n", host(src), n, host(dst));
+        let tb = format!("tb: link {:08x} index {} -> {:08x}\n", src.pc, n, dst.pc);
+        if self.log.enabled(LogMask::EXEC) {
+            self.log.sink.log(&exec);
+        }
+        if self.log.enabled(LogMask::TB) {
+            self.log.sink.log(&tb);
+        }
     }
 
     /// Point slot `n` of `from` back at its own exit code (QEMU's `tb_reset_jump`).

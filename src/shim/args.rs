@@ -34,6 +34,8 @@ pub struct Config {
     pub backend: Backend,
     pub no_reboot: bool,
     pub stats: bool,
+    /// `--stats-json FILE`: where to write the statistics as JSON (`-` for stdout).
+    pub stats_json: Option<String>,
     pub max_insns: Option<u64>,
     pub tb_size: Option<usize>,
     pub tlb_bits: u32,
@@ -56,6 +58,7 @@ impl Default for Config {
             backend: Backend::Jit,
             no_reboot: false,
             stats: false,
+            stats_json: None,
             max_insns: None,
             tb_size: None,
             tlb_bits: DEFAULT_TLB_BITS,
@@ -106,6 +109,7 @@ pub fn parse(args: &[String]) -> Result<Action, UsageError> {
             "nographic" => {}
             "no-reboot" => cfg.no_reboot = true,
             "stats" => cfg.stats = true,
+            "stats-json" => cfg.stats_json = Some(value()?),
             "max-insns" => cfg.max_insns = Some(parse_number("--max-insns", &value()?, 1, u64::MAX)?),
             "tb-size" => cfg.tb_size = Some(parse_tb_size("--tb-size", &value()?)?),
             "tlb-bits" => cfg.tlb_bits = parse_number("--tlb-bits", &value()?, 4, 16)? as u32,
@@ -263,6 +267,7 @@ mod tests {
         assert_eq!(cfg.serial, Serial::File("/x".into()));
         assert_eq!(cfg.log_mask, LogMask::IN_ASM | LogMask::OP);
         assert!(cfg.stats);
+        assert_eq!(run(&["--stats-json", "-"]).unwrap().stats_json.as_deref(), Some("-"));
         let cfg = run(&["-accel", "tcg,backend=interp,tb-size=64", "--tlb-bits", "10", "-nographic"]).unwrap();
         assert_eq!((cfg.backend, cfg.tb_size, cfg.tlb_bits), (Backend::Interp, Some(64 << 20), 10));
     }
@@ -276,6 +281,7 @@ mod tests {
         assert!(run(&["-serial", "tcp::1"]).is_err());
         assert!(run(&["-serial", "none", "-serial", "stdio"]).is_err());
         assert!(run(&["--max-insns", "0"]).is_err());
+        assert!(run(&["--stats-json"]).unwrap_err().0.contains("-stats-json needs an argument"));
         assert!(run(&["-accel", "kvm"]).is_err());
         assert!(run(&["kernel.elf"]).is_err());
         assert_eq!(parse(&["-d".into(), "help".into()]), Ok(Action::LogHelp));

@@ -4,7 +4,8 @@
 //!
 //! Exit statuses (also in `--help`): `(v << 1) | 1` when the guest writes v to isa-debug-exit
 //! (port 0xf4); 0 when it powers off through ACPI (port 0x604); 2 for a usage or emulator error
-//! (one line on stderr starting with `tcg86: `); 4 on a triple fault; 6 on HLT with interrupts
+//! (one line on stderr starting with `tcg86: `; also when the `--stats-json` file cannot be created
+//! or written); 4 on a triple fault; 6 on HLT with interrupts
 //! disabled; 8 when `--max-insns` is reached (4, 6 and 8 with one line on stderr).
 
 pub mod args;
@@ -12,6 +13,7 @@ pub mod images;
 pub mod run;
 pub mod sinks;
 pub mod stats;
+pub mod stats_json;
 pub mod usage;
 
 use args::{Action, UsageError};

@@ -1,9 +1,10 @@
 //! Running a configuration: sinks, bus, CPU, boot, `cpu_exec`, then the exit report and the
-//! statistics. The exit status follows the contract in `--help` (see `usage.rs`).
+//! statistics (`--stats` on stderr, `--stats-json` to a file). The exit status follows the
+//! contract in `--help` (see `usage.rs`).
 
 use super::args::{Backend, Config, Serial};
-use super::images;
 use super::sinks::{FileLog, FileSink, StderrLog, StdoutSink};
+use super::{images, stats_json};
 use std::fs::File;
 use std::io::BufWriter;
 use tcg86::cpu::X86Cpu;
@@ -25,6 +26,7 @@ pub fn run(cfg: &Config) -> Result<i32, String> {
     boot_multiboot(&mut cpu, &params).map_err(|e| format!("kernel '{}': {e}", images.name))?;
     let opts = ExecOptions { max_insns: cfg.max_insns, ..ExecOptions::default() };
     let log = Logger { mask: cfg.log_mask, sink: open_log(cfg.log_file.as_deref())? };
+    let json = cfg.stats_json.as_deref().map(stats_json::open).transpose()?;
     let mut machine = Machine::new(cpu, opts, log);
     if cfg.backend == Backend::Jit {
         enable_jit(&mut machine, cfg.tb_size.unwrap_or(DEFAULT_TB_SIZE))?;
@@ -33,6 +35,9 @@ pub fn run(cfg: &Config) -> Result<i32, String> {
     let status = report(reason, &machine);
     if cfg.stats {
         eprint!("{}", super::stats::format(&machine));
+    }
+    if let Some(json) = json {
+        stats_json::write(json, &machine)?;
     }
     // Dropping the machine flushes the file sinks.
     drop(machine);

@@ -26,6 +26,9 @@ Options (QEMU's):
 
 tcg86 options:
   --stats                 print execution and TLB statistics to stderr at exit
+  --stats-json FILE       write the same statistics as one JSON object to FILE at exit (- for
+                          stdout); keys: see README.md (host_bytes_per_guest_insn is null
+                          under the interpreter, which reports ir_ops_per_guest_insn)
   --max-insns N           stop after N guest instructions
   --tb-size SIZE          JIT code buffer size: MiB, or with a K/M/G suffix (default 64M)
   --tlb-bits N            log2 of TLB entries per MMU mode (4..16, default 8)
@@ -36,7 +39,8 @@ ACPI PM1a control at 0x604, POST port 0x80 (ignored).
 Exit status:
   (v << 1) | 1   the guest wrote v to isa-debug-exit (port 0xf4)
   0              the guest powered off (SLP_EN written to port 0x604)
-  2              usage or emulator error (bad option, unreadable or malformed kernel)
+  2              usage or emulator error (bad option, unreadable or malformed kernel,
+                 --stats-json FILE cannot be created or written)
   4              triple fault: the CPU shut down
   6              HLT with interrupts disabled: nothing can wake the CPU
   8              --max-insns reached

@@ -111,3 +111,50 @@ pub const PRINT_MBI_STRINGS: &[u8] = &[
     0xee,                             // out %al,(%dx)
     0xc3,                             // ret
 ];
+
+/// A loop, then three calls to one function, then exit 0 (status 1): TBs that exercise every way
+/// a TB is left (both `goto_tb` slots, a self loop, `lookup_and_goto_ptr` on `ret`, an exit
+/// request). Needs `BASE + 32` = 0x100020 as its address (an [`aout`] image). The TB starts:
+/// A 0x100020, B 0x10002a, C 0x100030, F 0x100035, E 0x10003a, G 0x10003d, D 0x100041.
+#[rustfmt::skip]
+pub const LOOP_AND_CALLS: &[u8] = &[
+    0xbc, 0x00, 0x00, 0x09, 0x00,     // 100020 A: mov $0x90000,%esp
+    0xb9, 0x00, 0x00, 0x00, 0x00,     // 100025    mov $0,%ecx
+    0x41,                             // 10002a B: 1: inc %ecx
+    0x83, 0xf9, 0x04,                 // 10002b    cmp $4,%ecx
+    0x75, 0xfa,                       // 10002e    jne 1b
+    0xbb, 0x03, 0x00, 0x00, 0x00,     // 100030 C: mov $3,%ebx
+    0xe8, 0x07, 0x00, 0x00, 0x00,     // 100035 F: 2: call f
+    0x4b,                             // 10003a E: dec %ebx
+    0x75, 0xf8,                       // 10003b    jne 2b
+    0xb0, 0x00,                       // 10003d G: mov $0,%al
+    0xe6, 0xf4,                       // 10003f    out %al,$0xf4
+    0xc3,                             // 100041 D: f: ret
+];
+
+/// `lookup_and_goto_ptr` with a run-time `cc_op`: R is first entered with `cc_op` EFLAGS (after
+/// `stc`), then 99 times by the `ret` of f, whose `shl %cl` picks its `cc_op` at run time. R reads
+/// ZF, which is 1 every time: exits with status (100 << 1) | 1 = 201. A `ret` that looked up R
+/// with a stale `cc_op` would find the EFLAGS copy of R and read ZF from the wrong place.
+#[rustfmt::skip]
+pub const RET_WITH_RUNTIME_CC_OP: &[u8] = &[
+    0xbc, 0x00, 0x00, 0x09, 0x00,     // 100020    mov $0x90000,%esp
+    0x31, 0xdb,                       // 100025    xor %ebx,%ebx         bl: times ZF was 1
+    0x31, 0xf6,                       // 100027    xor %esi,%esi         esi: passes
+    0xb9, 0x01, 0x00, 0x00, 0x00,     // 100029    mov $1,%ecx
+    0x31, 0xc0,                       // 10002e    xor %eax,%eax         ZF = 1
+    0xf9,                             // 100030    stc                   cc_op EFLAGS
+    0xeb, 0x0b,                       // 100031    jmp R
+    0xba, 0x00, 0x00, 0x00, 0x80,     // 100033 back: mov $0x80000000,%edx
+    0xf9,                             // 100038    stc
+    0xe8, 0x0f, 0x00, 0x00, 0x00,     // 100039    call f
+    0x0f, 0x94, 0xc0,                 // 10003e R: sete %al
+    0x00, 0xc3,                       // 100041    add %al,%bl
+    0x46,                             // 100043    inc %esi
+    0x83, 0xfe, 0x64,                 // 100044    cmp $100,%esi
+    0x75, 0xea,                       // 100047    jne back
+    0x88, 0xd8,                       // 100049    mov %bl,%al
+    0xe6, 0xf4,                       // 10004b    out %al,$0xf4
+    0xd3, 0xe2,                       // 10004d f: shl %cl,%edx         0x80000000 << 1 = 0: ZF = 1
+    0xc3,                             // 10004f    ret
+];

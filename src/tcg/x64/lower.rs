@@ -567,9 +567,10 @@ impl Lower<'_, '_> {
         }
     }
 
-    /// lookup_tb_ptr: ask the jump cache for the next TB's code (a call; pinned globals are not
-    /// read by it, so they need no write-back here).
+    /// lookup_tb_ptr: write back pinned globals (the TB key it builds reads `cc_op` from env),
+    /// then ask the jump cache for the next TB's code (a call).
     fn lookup_tb_ptr(&mut self, op: &Op) {
+        self.sync_pinned();
         let live = self.live_pool_regs(op.outputs());
         let pad = self.save_regs(&live);
         self.e.mov_rr64(RDI, ENV_REG);
