@@ -4,6 +4,7 @@
 //! ```text
 //! # what the test shows
 //! guest: b8 00 00 00 00 40        (guest bytes, translated at 0x100000 in 32-bit flat protected mode)
+//! cc_op: 0x16                      (optional: the TB's entry cc_op, part of its key; default 0 = dynamic)
 //! OP:                              (the frontend's IR, for guest inputs)
 //!  ...
 //! OP_OPT:                          (after tcg::optimize)
@@ -73,7 +74,8 @@ static IR_HELPERS: &[&HelperInfo] = &[&RAISE_EXCEPTION, &CC_COMPUTE_ALL, &OUT, &
 
 /// The input of a golden file.
 enum Input {
-    Guest(Vec<u8>),
+    /// Guest bytes and the entry `cc_op` the TB is specialised on.
+    Guest(Vec<u8>, u32),
     Ir(String),
 }
 
@@ -110,7 +112,11 @@ fn parse_golden(path: &Path) -> Golden {
             "" => {
                 g.header = body.trim_end().to_string();
                 if let Some(hex) = body.lines().find_map(|l| l.strip_prefix("guest:")) {
-                    g.input = Input::Guest(parse_hex(hex, path));
+                    let cc_op = body.lines().find_map(|l| l.strip_prefix("cc_op:")).map_or(0, |v| {
+                        let v = v.trim().trim_start_matches("0x");
+                        u32::from_str_radix(v, 16).unwrap_or_else(|_| panic!("{}: bad cc_op {}", path.display(), v))
+                    });
+                    g.input = Input::Guest(parse_hex(hex, path), cc_op);
                     have_input = true;
                 }
             }
@@ -135,7 +141,7 @@ fn parse_hex(s: &str, path: &Path) -> Vec<u8> {
 }
 
 /// A CPU in 32-bit flat protected mode with `code` at `CODE_BASE` and recognisable registers.
-fn guest_cpu(code: &[u8]) -> Box<X86Cpu> {
+fn guest_cpu(code: &[u8], cc_op: u32) -> Box<X86Cpu> {
     let mut bus = Bus::new();
     bus.add(DEBUG_EXIT_PORT, 1, Box::new(DebugExit));
     let mut cpu = Box::new(X86Cpu::new(RAM, 8, bus));
@@ -145,12 +151,13 @@ fn guest_cpu(code: &[u8]) -> Box<X86Cpu> {
         *r = 0x1000 * (i as u32 + 1) + 0x10;
     }
     cpu.env.regs[4] = 0x200000;
+    cpu.env.cc_op = cc_op;
     cpu
 }
 
-fn translate(code: &[u8]) -> TcgContext {
-    let mut cpu = guest_cpu(code);
-    let flags = cpu.env.hflags & tcg86::cpu::state::hflags::TB_MASK;
+fn translate(code: &[u8], cc_op: u32) -> TcgContext {
+    let mut cpu = guest_cpu(code, cc_op);
+    let flags = cpu.env.tb_flags();
     let opts = TranslateOptions { max_insns: 512, want_in_asm: false };
     frontend::translate(&mut cpu, CODE_BASE, flags, opts).ir
 }
@@ -170,8 +177,8 @@ fn check_round_trip(ctx: &TcgContext, globals: &[GlobalDef], what: &str) -> Resu
 }
 
 /// Run `ctx` once from a fresh guest state; describe everything the TB can change.
-fn run_once(code: &[u8], ctx: &TcgContext) -> String {
-    let mut cpu = guest_cpu(code);
+fn run_once(code: &[u8], cc_op: u32, ctx: &TcgContext) -> String {
+    let mut cpu = guest_cpu(code, cc_op);
     let rt = tcg86::exec::cpu_exec::runtime();
     let interp_code = InterpCode::new(ctx);
     // SAFETY: `env` is the live CPU's, nothing else touches it while the TB runs; `rt` is its runtime.
@@ -219,7 +226,7 @@ fn check_file(path: &Path, bless: bool) -> Vec<String> {
     let g = parse_golden(path);
     let mut errors = Vec::new();
     let (raw, globals): (TcgContext, &[GlobalDef]) = match &g.input {
-        Input::Guest(code) => (translate(code), &frontend::GLOBALS),
+        Input::Guest(code, cc_op) => (translate(code, *cc_op), &frontend::GLOBALS),
         Input::Ir(text) => match parse_ops(text, &IR_GLOBALS, IR_HELPERS) {
             Ok(ctx) => (ctx, &IR_GLOBALS),
             Err(e) => return vec![format!("{}: IR: {}", path.display(), e)],
@@ -232,8 +239,8 @@ fn check_file(path: &Path, bless: bool) -> Vec<String> {
             errors.push(e);
         }
     }
-    if let Input::Guest(code) = &g.input {
-        let (before, after) = (run_once(code, &raw), run_once(code, &opt));
+    if let Input::Guest(code, cc_op) = &g.input {
+        let (before, after) = (run_once(code, *cc_op, &raw), run_once(code, *cc_op, &opt));
         if before != after {
             errors.push(format!("{}: optimized TB ends differently:\n{}", path.display(), diff(&before, &after)));
         }
@@ -243,7 +250,7 @@ fn check_file(path: &Path, bless: bool) -> Vec<String> {
         write_golden(path, &g, &raw_text, &opt_text);
         return errors;
     }
-    if let Input::Guest(_) = g.input {
+    if let Input::Guest(..) = g.input {
         compare(path, "OP", g.op.as_ref(), &raw_text, &mut errors);
     }
     compare(path, "OP_OPT", g.op_opt.as_ref(), &opt_text, &mut errors);
@@ -252,7 +259,7 @@ fn check_file(path: &Path, bless: bool) -> Vec<String> {
 
 fn write_golden(path: &Path, g: &Golden, raw: &str, opt: &str) {
     let mut s = format!("{}\n", g.header);
-    if let Input::Guest(_) = g.input {
+    if let Input::Guest(..) = g.input {
         let _ = write!(s, "\nOP:\n{}\n", raw.trim_matches('\n'));
     }
     let _ = write!(s, "\nOP_OPT:\n{}\n", opt.trim_matches('\n'));

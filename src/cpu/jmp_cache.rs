@@ -36,23 +36,26 @@ impl TbJmpCache {
         TbJmpCache { entries: vec![None; TB_JMP_CACHE_SIZE] }
     }
 
-    /// QEMU's `tb_jmp_cache_hash_func`.
-    pub fn index(pc: u32) -> usize {
-        ((pc ^ (pc >> TB_JMP_CACHE_BITS)) as usize) & (TB_JMP_CACHE_SIZE - 1)
+    /// QEMU's `tb_jmp_cache_hash_func`, with the entry `cc_op` of the key's flags mixed in: TBs at
+    /// one pc specialised on different `cc_op`s (see `CpuState::tb_flags`) take different slots
+    /// instead of evicting each other when a return site is reached with both.
+    pub fn index(pc: u32, flags: u32) -> usize {
+        let cc_op = flags >> crate::cpu::state::hflags::TB_CC_OP_SHIFT;
+        ((pc ^ (pc >> TB_JMP_CACHE_BITS) ^ cc_op.wrapping_mul(0x9e5)) as usize) & (TB_JMP_CACHE_SIZE - 1)
     }
 
     pub fn get(&self, pc: u32, cs_base: u32, flags: u32) -> Option<JmpCacheEntry> {
-        let e = self.entries[Self::index(pc)]?;
+        let e = self.entries[Self::index(pc, flags)]?;
         (e.pc == pc && e.cs_base == cs_base && e.flags == flags).then_some(e)
     }
 
     pub fn set(&mut self, e: JmpCacheEntry) {
-        self.entries[Self::index(e.pc)] = Some(e);
+        self.entries[Self::index(e.pc, e.flags)] = Some(e);
     }
 
-    /// Forget TB `tb` if it is cached at `pc`.
-    pub fn remove(&mut self, pc: u32, tb: u32) {
-        let slot = &mut self.entries[Self::index(pc)];
+    /// Forget TB `tb` if it is cached at (`pc`, `flags`).
+    pub fn remove(&mut self, pc: u32, flags: u32, tb: u32) {
+        let slot = &mut self.entries[Self::index(pc, flags)];
         if slot.is_some_and(|e| e.tb == tb) {
             *slot = None;
         }
@@ -60,5 +63,29 @@ impl TbJmpCache {
 
     pub fn clear(&mut self) {
         self.entries.fill(None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cpu::state::hflags::TB_CC_OP_SHIFT;
+
+    fn entry(pc: u32, cc_op: u32, tb: u32) -> JmpCacheEntry {
+        JmpCacheEntry { pc, cs_base: 0, flags: 0x90 | cc_op << TB_CC_OP_SHIFT, tb, host: 0 }
+    }
+
+    /// A return site reached with two entry cc_ops keeps both translations cached.
+    #[test]
+    fn same_pc_different_cc_op_coexist() {
+        let mut c = TbJmpCache::new();
+        let (a, b) = (entry(0x100123, 0xd, 1), entry(0x100123, 0x16, 2));
+        c.set(a);
+        c.set(b);
+        assert_eq!(c.get(a.pc, 0, a.flags), Some(a));
+        assert_eq!(c.get(b.pc, 0, b.flags), Some(b));
+        c.remove(a.pc, a.flags, a.tb);
+        assert_eq!(c.get(a.pc, 0, a.flags), None);
+        assert_eq!(c.get(b.pc, 0, b.flags), Some(b));
     }
 }

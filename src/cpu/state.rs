@@ -66,6 +66,8 @@ pub mod hflags {
     pub const PG: u32 = 1 << 8;
     /// Bits that select a different translation (part of the TB key).
     pub const TB_MASK: u32 = CPL_MASK | CS32 | SS32 | ADDSEG | PE | PG;
+    /// Where the TB key's flags carry the `cc_op` the TB is entered with (see `CpuState::tb_flags`).
+    pub const TB_CC_OP_SHIFT: u32 = 24;
 }
 
 /// Control register bits used so far.
@@ -282,6 +284,15 @@ impl CpuState {
     }
 
     /// The architectural EFLAGS value (arithmetic flags computed from the lazy state).
+    /// The `flags` part of the TB key (QEMU's `cpu_get_tb_cpu_state`): the mode bits of `hflags`
+    /// and, unlike QEMU, the lazy-flags `cc_op` at entry. A TB specialised on its entry `cc_op` knows
+    /// it statically from its first instruction, so `inc`, `jcc` or `adc` at the top of a block
+    /// compute the flags they need inline instead of calling `cc_compute_all` on a dynamic `cc_op`.
+    /// The price is one translation per distinct entry `cc_op`, in practice one or two.
+    pub fn tb_flags(&self) -> u32 {
+        (self.hflags & hflags::TB_MASK) | (self.cc_op & 0xff) << hflags::TB_CC_OP_SHIFT
+    }
+
     pub fn get_eflags(&self) -> u32 {
         let arith = compute_eflags(self.cc_op, self.cc_dst, self.cc_src, self.cc_src2);
         let df = if self.df < 0 { eflags::DF } else { 0 };

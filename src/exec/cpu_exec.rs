@@ -9,7 +9,7 @@
 use super::log::{LogMask, Logger};
 use super::tb::{TbCache, TbId, TbKey, TranslationBlock};
 use crate::cpu::jmp_cache::JmpCacheEntry;
-use crate::cpu::state::{hflags, EXCP_EXIT, EXCP_HLT, EXCP_NONE, EXCP_SMC, R_CS};
+use crate::cpu::state::{EXCP_EXIT, EXCP_HLT, EXCP_NONE, EXCP_SMC, R_CS};
 use crate::cpu::{CcOp, X86Cpu};
 use crate::frontend::{self, TranslateOptions};
 use crate::softmmu::tlb::{PAGE_MASK, PAGE_SIZE};
@@ -135,7 +135,7 @@ impl Machine {
         let env = &self.cpu.env;
         let cs_base = env.segs[R_CS].base;
         let pc = env.eip.wrapping_add(cs_base);
-        let flags = env.hflags & hflags::TB_MASK;
+        let flags = env.tb_flags();
         let phys = self.cpu.code_phys(pc)?;
         Ok((pc, TbKey { phys_pc: phys.0, cs_base, flags }))
     }
@@ -310,7 +310,7 @@ impl Machine {
     /// Translate and interpret one instruction without caching it (QEMU's `CF_COUNT 1` TB).
     fn exec_single_insn(&mut self) {
         let opts = TranslateOptions { max_insns: 1, want_in_asm: false };
-        let (eip, flags) = (self.cpu.env.eip, self.cpu.env.hflags & hflags::TB_MASK);
+        let (eip, flags) = (self.cpu.env.eip, self.cpu.env.tb_flags());
         let mut t = frontend::translate(&mut self.cpu, eip, flags, opts);
         optimize(&mut t.ir);
         let code = InterpCode::new(&t.ir);
@@ -482,7 +482,7 @@ unsafe extern "C" fn helper_lookup_tb_ptr(env: *mut u8, _: u32, _: u32, _: u32, 
     }
     let e = &cpu.env;
     let cs_base = e.segs[R_CS].base;
-    let found = cpu.tb_jmp_cache.get(e.eip.wrapping_add(cs_base), cs_base, e.hflags & hflags::TB_MASK);
+    let found = cpu.tb_jmp_cache.get(e.eip.wrapping_add(cs_base), cs_base, e.tb_flags());
     // A full 64-bit host address: generated code does not test HELPER_EXIT on this helper.
     found.map_or(0, |j| j.host as u64)
 }

@@ -46,11 +46,11 @@ impl Machine {
             return;
         }
         self.tbs.unhash(id);
-        let pc = self.tbs.get(id).pc;
+        let (pc, flags) = (self.tbs.get(id).pc, self.tbs.get(id).key.flags);
         for (start, len) in self.tbs.get(id).phys_ranges {
             self.cpu.code_pages.remove(id.0, start, len);
         }
-        self.cpu.tb_jmp_cache.remove(pc, id.0);
+        self.cpu.tb_jmp_cache.remove(pc, flags, id.0);
         for (from, n) in core::mem::take(&mut self.tbs.get_mut(id).incoming) {
             self.tb_reset_jump(from, n);
         }

@@ -157,8 +157,8 @@ fn fetch(cpu: &mut X86Cpu, addr: u32, buf: &mut [u8; MAX_INSN_LEN]) -> usize {
 }
 
 pub fn translate_block(cpu: &mut X86Cpu, pc: u32, flags: u32, opts: TranslateOptions) -> TranslatedTb {
-    let cc_op = CcOp::from_u32(cpu.env.cc_op).unwrap_or(CcOp::Dynamic);
-    let _ = cc_op;
+    // The TB key carries the entry cc_op (`CpuState::tb_flags`); 0 is `Dynamic`.
+    let cc_op = CcOp::from_u32((flags >> hflags::TB_CC_OP_SHIFT) & 0xff).unwrap_or(CcOp::Dynamic);
     let mut s = DisasContext {
         tcg: super::new_context(),
         cpu,
@@ -166,7 +166,7 @@ pub fn translate_block(cpu: &mut X86Cpu, pc: u32, flags: u32, opts: TranslateOpt
         pc,
         pc_next: pc,
         flags,
-        cc_op: CcOp::Dynamic,
+        cc_op,
         cc_op_dirty: false,
         is_jmp: DisasJump::Next,
         insn: Instruction::default(),
