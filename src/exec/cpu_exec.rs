@@ -30,7 +30,8 @@ pub enum ExitReason {
     Status(i32),
     /// The CPU shut down (triple fault).
     Shutdown,
-    /// `--max-insns` guest instructions ran.
+    /// `--max-insns` guest instructions ran, or as many exceptions were delivered (a guest that
+    /// faults again in every handler retires no instruction, yet must stop too).
     InsnLimit,
 }
 
@@ -250,7 +251,9 @@ impl Machine {
                 return r;
             }
             let remaining = match self.opts.max_insns {
-                Some(limit) if self.stats.insns >= limit => return ExitReason::InsnLimit,
+                Some(limit) if self.stats.insns >= limit || self.stats.exceptions >= limit => {
+                    return ExitReason::InsnLimit
+                }
                 Some(limit) => (limit - self.stats.insns).min(i32::MAX as u64) as i32,
                 None => i32::MAX,
             };

@@ -83,7 +83,9 @@ pub fn run(cpu: Box<X86Cpu>, backend: Backend) -> ExitReason {
         assert!(ok, "fuzzing: JIT region too small");
     }
     let reason = m.cpu_exec();
-    assert!(m.stats.insns <= MAX_INSNS, "ran {} guest instructions, over the budget of {MAX_INSNS}", m.stats.insns);
+    let (insns, exceptions) = (m.stats.insns, m.stats.exceptions);
+    assert!(insns <= MAX_INSNS, "ran {insns} guest instructions, over the budget of {MAX_INSNS}");
+    assert!(exceptions <= MAX_INSNS, "delivered {exceptions} exceptions, over the budget of {MAX_INSNS}");
     check_tlb(&m.cpu);
     drop(m);
     reason
