@@ -270,6 +270,13 @@ impl Machine {
             let flushes = self.tbs.stats.flushes;
             let id = match self.tb_lookup(pc, &key) {
                 Some(id) => id,
+                // Fewer instructions left than a TB may hold: a new TB would run one instruction
+                // (below) and be translated for nothing, at every pc up to the limit.
+                None if remaining < self.opts.tb_max_insns as i32 => {
+                    self.exec_single_insn();
+                    last = None;
+                    continue;
+                }
                 None => self.tb_gen_code(pc, key),
             };
             if let (Some((from, n)), true) = (last, self.tbs.stats.flushes == flushes) {
