@@ -62,3 +62,5 @@ clean:
 include difftest.mk
 # make bench [QUICK=1]      (tcg86 vs qemu-system-i386 vs native; writes docs/benchmarks.md)
 include bench.mk
+# make fuzz [FUZZ_TIME=seconds per target]  (cargo-fuzz, nightly; see docs/fuzzing.md)
+include fuzz.mk
