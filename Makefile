@@ -64,3 +64,5 @@ include difftest.mk
 include bench.mk
 # make chaining-perf        (chain vs nochain: tcg86 JIT/interpreter and QEMU; writes docs/chaining-perf.md)
 include chaining.mk
+# make fuzz [FUZZ_TIME=seconds per target]  (cargo-fuzz, nightly; see docs/fuzzing.md)
+include fuzz.mk

@@ -16,6 +16,8 @@ extern crate core as std;
 pub mod cpu;
 pub mod exec;
 pub mod frontend;
+#[cfg(feature = "std")]
+pub mod fuzzing;
 pub mod hw;
 pub mod loader;
 pub mod softmmu;

@@ -30,7 +30,8 @@ pub enum ExitReason {
     Status(i32),
     /// The CPU shut down (triple fault).
     Shutdown,
-    /// `--max-insns` guest instructions ran.
+    /// `--max-insns` guest instructions ran, or as many exceptions were delivered (a guest that
+    /// faults again in every handler retires no instruction, yet must stop too).
     InsnLimit,
 }
 
@@ -268,7 +269,9 @@ impl Machine {
                 return r;
             }
             let remaining = match self.opts.max_insns {
-                Some(limit) if self.stats.insns >= limit => return ExitReason::InsnLimit,
+                Some(limit) if self.stats.insns >= limit || self.stats.exceptions >= limit => {
+                    return ExitReason::InsnLimit
+                }
                 Some(limit) => (limit - self.stats.insns).min(i32::MAX as u64) as i32,
                 None => i32::MAX,
             };
@@ -285,6 +288,13 @@ impl Machine {
             let flushes = self.tbs.stats.flushes;
             let id = match self.tb_lookup(pc, &key) {
                 Some(id) => id,
+                // Fewer instructions left than a TB may hold: a new TB would run one instruction
+                // (below) and be translated for nothing, at every pc up to the limit.
+                None if remaining < self.opts.tb_max_insns as i32 => {
+                    self.exec_single_insn();
+                    last = None;
+                    continue;
+                }
                 None => self.tb_gen_code(pc, key),
             };
             if let (Some((from, n)), true) = (last, self.tbs.stats.flushes == flushes) {

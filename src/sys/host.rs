@@ -22,3 +22,13 @@ pub fn alloc_code_region(len: usize) -> Option<CodeRegion> {
     };
     (p != libc::MAP_FAILED).then_some(CodeRegion { ptr: p as *mut u8, len })
 }
+
+/// Unmap a region from [`alloc_code_region`].
+///
+/// # Safety
+/// Nothing may use the region afterwards: the machine (and its `JitCache`) that ran code from it
+/// must be gone.
+pub unsafe fn free_code_region(region: CodeRegion) {
+    // SAFETY: the region is a whole mapping made by `alloc_code_region`, unused per the contract.
+    unsafe { libc::munmap(region.ptr.cast(), region.len) };
+}
