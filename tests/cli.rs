@@ -67,6 +67,38 @@ fn demo_kernel_log_shows_the_loop_translated_once() {
 }
 
 #[test]
+fn perfmap_names_every_jit_compiled_tb() {
+    let child = Command::new(env!("CARGO_BIN_EXE_tcg86")).arg("-perfmap").output_with_pid();
+    let (o, pid) = child;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let path = PathBuf::from(format!("/tmp/perf-{pid}.map"));
+    let map = std::fs::read_to_string(&path).expect("the perf map file");
+    std::fs::remove_file(&path).expect("remove the perf map file");
+    let lines: Vec<&str> = map.lines().collect();
+    assert!(lines.len() >= 3, "{map}");
+    for line in &lines {
+        let f: Vec<&str> = line.split(' ').collect();
+        let hex = |s: &str| u64::from_str_radix(s, 16).is_ok();
+        assert!(f.len() == 3 && hex(f[0]) && hex(f[1]) && f[2].starts_with("guest-0x"), "{line}");
+    }
+    assert!(map.contains(" guest-0x00100020\n"), "the entry TB: {map}");
+}
+
+/// `output()` plus the child's process id.
+trait OutputWithPid {
+    fn output_with_pid(&mut self) -> (Output, u32);
+}
+
+impl OutputWithPid for Command {
+    fn output_with_pid(&mut self) -> (Output, u32) {
+        use std::process::Stdio;
+        let child = self.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run tcg86");
+        let pid = child.id();
+        (child.wait_with_output().expect("wait for tcg86"), pid)
+    }
+}
+
+#[test]
 fn log_to_file() {
     let path = scratch("demo.log", b"");
     let o = tcg86(&["-d", "in_asm", "-D", path.to_str().unwrap()]);

@@ -6,7 +6,7 @@
 //! chained TBs before it returns; an instruction budget in `env`, checked at every TB entry, bounds
 //! that and counts the guest instructions executed. Statistics for `--stats` are kept here.
 
-use super::log::{LogMask, Logger};
+use super::log::{LogMask, LogSink, Logger};
 use super::tb::{TbCache, TbId, TbKey, TranslationBlock, CF_NO_GOTO_PTR, CF_NO_GOTO_TB};
 use crate::cpu::jmp_cache::JmpCacheEntry;
 use crate::cpu::state::{EXCP_EXIT, EXCP_HLT, EXCP_NONE, EXCP_SMC, R_CS};
@@ -98,6 +98,9 @@ pub struct Machine {
     layout: JitLayout,
     /// Run the next instruction on its own (after a self-modifying store was rolled back).
     single_insn: bool,
+    /// `-perfmap`: one `START SIZE NAME` line per JIT-compiled TB, for `perf report` (the
+    /// format of `/tmp/perf-PID.map`).
+    pub perf_map: Option<Box<dyn LogSink>>,
 }
 
 /// How one trip into generated code ended, for the loop: the TB to chain from, if any.
@@ -108,7 +111,18 @@ impl Machine {
         let rt = runtime();
         let layout = cpu.jit_layout(opts.count_tlb_hits);
         let stats = ExecStats::default();
-        let mut m = Machine { cpu, tbs: TbCache::new(), opts, log, stats, rt, jit: None, layout, single_insn: false };
+        let mut m = Machine {
+            cpu,
+            tbs: TbCache::new(),
+            opts,
+            log,
+            stats,
+            rt,
+            jit: None,
+            layout,
+            single_insn: false,
+            perf_map: None,
+        };
         m.cpu.chaining = !m.log.enabled(LogMask::NOCHAIN);
         m.cpu.log_tb_entry = m.log.enabled(LogMask::EXEC | LogMask::CPU);
         m
@@ -202,6 +216,9 @@ impl Machine {
             let bytes = self.jit.as_ref().map(|j| j.code_bytes(c.code)).unwrap_or(&[]);
             let text = super::dump::out_asm(bytes, c, &insns);
             self.log.sink.log(&text);
+        }
+        if let (Some(c), Some(map)) = (&compiled, self.perf_map.as_mut()) {
+            map.log(&format!("{:x} {:x} guest-0x{:08x}\n", c.code.addr, c.code.size, pc));
         }
         if want(LogMask::TB) {
             self.log.sink.log(&format!("tb: translate {:08x} ({} insns, {} bytes)\n", pc, t.icount, t.size));

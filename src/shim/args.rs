@@ -39,6 +39,8 @@ pub struct Config {
     pub max_insns: Option<u64>,
     pub tb_size: Option<usize>,
     pub tlb_bits: u32,
+    /// `-perfmap`: write `/tmp/perf-PID.map` for `perf report` (as QEMU does).
+    pub perfmap: bool,
 }
 
 pub const DEFAULT_RAM: usize = 128 << 20;
@@ -62,6 +64,7 @@ impl Default for Config {
             max_insns: None,
             tb_size: None,
             tlb_bits: DEFAULT_TLB_BITS,
+            perfmap: false,
         }
     }
 }
@@ -109,6 +112,7 @@ pub fn parse(args: &[String]) -> Result<Action, UsageError> {
             "nographic" => {}
             "no-reboot" => cfg.no_reboot = true,
             "stats" => cfg.stats = true,
+            "perfmap" => cfg.perfmap = true,
             "stats-json" => cfg.stats_json = Some(value()?),
             "max-insns" => cfg.max_insns = Some(parse_number("--max-insns", &value()?, 1, u64::MAX)?),
             "tb-size" => cfg.tb_size = Some(parse_tb_size("--tb-size", &value()?)?),

@@ -29,6 +29,9 @@ pub fn run(cfg: &Config) -> Result<i32, String> {
     let log = Logger { mask: cfg.log_mask, sink: open_log(cfg.log_file.as_deref())? };
     let json = cfg.stats_json.as_deref().map(stats_json::open).transpose()?;
     let mut machine = Machine::new(cpu, opts, log);
+    if cfg.perfmap {
+        machine.perf_map = Some(open_log(Some(&format!("/tmp/perf-{}.map", std::process::id())))?);
+    }
     if cfg.backend == Backend::Jit {
         enable_jit(&mut machine, cfg.tb_size.unwrap_or(DEFAULT_TB_SIZE))?;
     }

@@ -19,6 +19,8 @@ Options (QEMU's):
   -D LOGFILE              write the log to LOGFILE (default stderr)
   -accel tcg[,backend=interp|jit][,tb-size=MIB]
                           the backend: x86-64 JIT (default) or interpreter
+  -perfmap                write /tmp/perf-PID.map (each JIT-compiled TB as guest-0xPC) so
+                          `perf report` names the host code it samples
   -display none           accepted: there is no display
   -nographic              accepted: the serial port is on stdio already
   -no-reboot              accepted: a triple fault always stops the machine

@@ -2,7 +2,9 @@
 //!
 //! After `mov d, s` the pass knows that `d` holds what `s` holds, and rewrites later reads of `d`
 //! into reads of `s` (followed to its own source first, so chains collapse onto a constant, a
-//! global or the oldest temp). A fact dies when either side is written. Everything is forgotten at
+//! global or the oldest temp). A global is the better name, as in TCG's `find_better_copy`: after
+//! `mov g, t` (g a global, t a plain temp) later reads of `t` read `g`, so the mov is `t`'s last
+//! use and `coalesce.rs` can compute the value straight into `g`. A fact dies when either side is written. Everything is forgotten at
 //! each `BB_END` op (another path may enter after a label; `Normal` temps die there), and every
 //! fact that names a global is forgotten at an op that may change globals behind the IR's back
 //! (see `effects.rs`: helper calls, guest memory accesses, `env` stores into a global's field).
@@ -10,7 +12,7 @@
 //! every TB exit and every helper call stay exactly what the op list says.
 
 use super::effects::{is_global, may_change_globals};
-use super::ir::TcgContext;
+use super::ir::{TcgContext, TempKind};
 use super::opcode::{OpFlags, Opcode};
 use alloc::vec;
 use alloc::vec::Vec;
@@ -22,9 +24,15 @@ struct Copies {
     src: Vec<u32>,
     /// Temps that may have an entry in `src` (some may be stale).
     active: Vec<u32>,
+    /// Plain temps whose better name is a global they were copied into (see `redirect`).
+    redirected: Vec<bool>,
 }
 
 impl Copies {
+    fn is_redirected(&self, t: u32) -> bool {
+        self.get(t).is_some() && self.redirected.get(t as usize) == Some(&true)
+    }
+
     fn get(&self, t: u32) -> Option<u32> {
         self.src.get(t as usize).copied().filter(|&s| s != NONE)
     }
@@ -37,6 +45,7 @@ impl Copies {
     /// `t` is written: it no longer equals its source, and nothing equals its old value through it.
     fn forget(&mut self, t: u32) {
         self.src[t as usize] = NONE;
+        self.redirected[t as usize] = false;
         let src = &mut self.src;
         self.active.retain(|&k| {
             if src[k as usize] == t {
@@ -44,6 +53,18 @@ impl Copies {
             }
             src[k as usize] != NONE
         });
+    }
+
+    /// `d` (a global) now holds what `s` (a plain temp, nobody's copy) holds: reads of `s`, and
+    /// of the temps that copied `s`, read `d` from now on.
+    fn redirect(&mut self, s: u32, d: u32) {
+        self.redirected[s as usize] = true;
+        for &k in &self.active {
+            if self.src[k as usize] == s {
+                self.src[k as usize] = d;
+            }
+        }
+        self.record(s, d);
     }
 
     /// Drop every fact for which `pred(key, source)` holds.
@@ -62,7 +83,8 @@ impl Copies {
 /// Propagate copies and constants into the inputs of later ops. Returns true if an input changed.
 #[doc(alias = "tcg_optimize")]
 pub fn copy_prop(ctx: &mut TcgContext) -> bool {
-    let mut c = Copies { src: vec![NONE; ctx.temps.len()], active: Vec::new() };
+    let n = ctx.temps.len();
+    let mut c = Copies { src: vec![NONE; n], active: Vec::new(), redirected: vec![false; n] };
     let mut changed = false;
     for i in 0..ctx.ops.len() {
         changed |= rewrite_inputs(ctx, &c, i);
@@ -78,14 +100,32 @@ pub fn copy_prop(ctx: &mut TcgContext) -> bool {
             c.forget(t);
         }
         if op.opc == Opcode::Mov && op.args[0] != op.args[1] {
-            c.record(op.args[0], op.args[1]);
+            let (d, s) = (op.args[0], op.args[1]);
+            if is_global(ctx, d) && is_plain_temp(ctx, s) {
+                c.redirect(s, d);
+            } else {
+                c.record(d, s);
+            }
         }
     }
     changed
 }
 
-/// Replace each input of op `i` that is a known copy by its source.
+/// A `Normal` or `Local` temp (not a constant, global or `env`).
+fn is_plain_temp(ctx: &TcgContext, t: u32) -> bool {
+    matches!(ctx.temps.get(t as usize).map(|i| i.kind), Some(TempKind::Normal | TempKind::Local))
+}
+
+/// Replace each input of op `i` that is a known copy by its source. A plain temp copied into a
+/// second global keeps its name (`mov g2, t` stays): then `g2` becomes its better name, the last
+/// global written from it, which is the guest register rather than the flags (the frontend sets
+/// `cc_dst` before the register), and the longer-lived of the two.
 fn rewrite_inputs(ctx: &mut TcgContext, c: &Copies, i: usize) -> bool {
+    let op = ctx.ops[i];
+    let second_global = op.opc == Opcode::Mov && is_global(ctx, op.args[0]) && c.is_redirected(op.args[1]);
+    if second_global {
+        return false;
+    }
     let op = &mut ctx.ops[i];
     let first = op.nb_oargs as usize;
     let mut changed = false;
@@ -147,7 +187,7 @@ mod tests {
     }
 
     #[test]
-    fn calls_and_guest_memory_end_facts_about_globals_only() {
+    fn calls_end_facts_about_globals_and_guest_memory_does_not() {
         check_pass(
             concat!(
                 " mov_i32 eax,$0x1\n mov_i32 tmp17,ebx\n mov_i32 tmp18,$0x2\n call test_plain,$0x0,$0\n",
@@ -159,9 +199,31 @@ mod tests {
             ),
             copy_prop,
         );
+        // Guest memory accesses leave globals alone.
         check_pass(
             " mov_i32 eax,$0x1\n qemu_ld_i32 tmp17,ebx,leul,0\n add_i32 ecx,eax,tmp17\n exit_tb $0x0\n",
-            " mov_i32 eax,$0x1\n qemu_ld_i32 tmp17,ebx,leul,0\n add_i32 ecx,eax,tmp17\n exit_tb $0x0\n",
+            " mov_i32 eax,$0x1\n qemu_ld_i32 tmp17,ebx,leul,0\n add_i32 ecx,$0x1,tmp17\n exit_tb $0x0\n",
+            copy_prop,
+        );
+    }
+
+    #[test]
+    fn a_global_copy_of_a_temp_replaces_it() {
+        check_pass(
+            " add_i32 tmp17,eax,$0x1\n mov_i32 tmp18,tmp17\n mov_i32 ebx,tmp17\n add_i32 ecx,tmp17,tmp18\n exit_tb $0x0\n",
+            " add_i32 tmp17,eax,$0x1\n mov_i32 tmp18,tmp17\n mov_i32 ebx,tmp17\n add_i32 ecx,ebx,ebx\n exit_tb $0x0\n",
+            copy_prop,
+        );
+        // Copied into two globals: the last one names it (the mov into it is kept as is).
+        check_pass(
+            " add_i32 tmp17,eax,$0x1\n mov_i32 edx,tmp17\n mov_i32 ebx,tmp17\n add_i32 ecx,tmp17,edx\n exit_tb $0x0\n",
+            " add_i32 tmp17,eax,$0x1\n mov_i32 edx,tmp17\n mov_i32 ebx,tmp17\n add_i32 ecx,ebx,edx\n exit_tb $0x0\n",
+            copy_prop,
+        );
+        // Once the global changes, the temp is read again.
+        check_pass(
+            " add_i32 tmp17,eax,$0x1\n mov_i32 ebx,tmp17\n mov_i32 ebx,$0x0\n mov_i32 ecx,tmp17\n exit_tb $0x0\n",
+            " add_i32 tmp17,eax,$0x1\n mov_i32 ebx,tmp17\n mov_i32 ebx,$0x0\n mov_i32 ecx,tmp17\n exit_tb $0x0\n",
             copy_prop,
         );
     }

@@ -8,8 +8,10 @@
 //!   (Liveness: all globals are live there.)
 //! - [`may_change_globals`]: may a global hold something else after the op than the op list says?
 //!   (Copy propagation: facts about globals are forgotten there.) Every `CALL_CLOBBER` op counts
-//!   (guest memory accesses and `lookup_tb_ptr` included, conservatively), except a call of a
-//!   `NO_SIDE_EFFECTS` helper, which cannot write `env`; so does any `st` into a global's field.
+//!   (`lookup_tb_ptr` included, conservatively), except a call of a `NO_SIDE_EFFECTS` helper,
+//!   which cannot write `env`, and guest memory accesses: their slow path never writes a global
+//!   and returns to the TB only when the access completed (a fault or a self-modifying store
+//!   leaves the TB); so does any `st` into a global's field.
 
 use super::ir::{HelperFlags, Op, TcgContext, TempKind};
 use super::opcode::{OpFlags, Opcode};
@@ -33,6 +35,7 @@ pub fn may_change_globals(ctx: &TcgContext, op: &Op) -> bool {
     match op.opc {
         Opcode::St8 | Opcode::St16 | Opcode::St => env_access_hits_global(ctx, op.konst(0), env_access_size(op.opc)),
         Opcode::Call => op.helper.is_none_or(|h| !h.flags.contains(HelperFlags::NO_SIDE_EFFECTS)),
+        Opcode::QemuLd | Opcode::QemuSt => false,
         _ => op.flags().contains(OpFlags::CALL_CLOBBER),
     }
 }

@@ -259,12 +259,17 @@ mod tests {
             " qemu_ld_i32 tmp17,ebx,ub,0\n mov_i32 tmp18,tmp17\n xor_i32 tmp19,tmp18,tmp17\n \
              mov_i32 eax,tmp19\n mov_i32 ecx,tmp19\n mov_i32 edx,tmp19",
         );
-        // A signed load, too few low bits kept, or a global: nothing is known.
+        // Globals too, until a helper may change them.
+        f(
+            " qemu_ld_i32 eax,ebx,ub,0\n extract_i32 tmp18,eax,$0x0,$0x8",
+            " qemu_ld_i32 eax,ebx,ub,0\n mov_i32 tmp18,eax",
+        );
+        let keep = " qemu_ld_i32 eax,ebx,ub,0\n call test_plain,$0x0,$0\n extract_i32 tmp18,eax,$0x0,$0x8";
+        f(keep, keep);
+        // A signed load, or too few low bits kept: nothing is known.
         let keep = " qemu_ld_i32 tmp17,ebx,sb,0\n extract_i32 tmp18,tmp17,$0x0,$0x8";
         f(keep, keep);
         let keep = " qemu_ld_i32 tmp17,ebx,leuw,0\n and_i32 tmp18,tmp17,$0xff";
-        f(keep, keep);
-        let keep = " qemu_ld_i32 eax,ebx,ub,0\n extract_i32 tmp18,eax,$0x0,$0x8";
         f(keep, keep);
     }
 

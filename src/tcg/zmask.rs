@@ -1,10 +1,11 @@
 //! Known-zero bits of temps (TCG's `z_mask`): for each temp, a mask with a 0 for every bit that
 //! is known to be zero. It lets folding drop zero-extensions of values that are already narrow:
 //! `extract x,0,8`, `and x,$0xff` or `ext8u x` of a byte load is `x`, and `deposit a,b,0,8` with
-//! `a` and `b` both below 256 is `b`. Facts hold within one basic block and only for non-global
-//! temps (a helper or an `env` store may change a global behind the IR's back).
+//! `a` and `b` both below 256 is `b`. Facts hold within one basic block; facts about globals also
+//! end where a global may change behind the IR's back (`effects.rs`: helpers, `env` stores).
 
-use super::ir::{MemOp, Op, TcgContext, Temp, TempKind};
+use super::effects::may_change_globals;
+use super::ir::{MemOp, Op, TcgContext, Temp};
 use super::opcode::{OpFlags, Opcode};
 use alloc::vec;
 use alloc::vec::Vec;
@@ -43,10 +44,13 @@ impl ZMasks {
             return;
         }
         let mask = self.output_mask(ctx, op);
+        if may_change_globals(ctx, op) {
+            let globals = (ctx.nb_globals as usize).min(self.z.len());
+            self.z[..globals].fill(u32::MAX);
+        }
         for (i, &t) in op.outputs().iter().enumerate() {
-            let tracked = !matches!(ctx.temps[t as usize].kind, TempKind::Global { .. });
             if let Some(z) = self.z.get_mut(t as usize) {
-                *z = if tracked && i == 0 { mask } else { u32::MAX };
+                *z = if i == 0 { mask } else { u32::MAX };
             }
         }
     }
