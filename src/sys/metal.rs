@@ -2,9 +2,11 @@
 //!
 //! There is no operating system to map memory, so the region is reserved at link time: a
 //! zero-initialised `static` in its own section `.bss.tcg86_jit` (no bytes in the image; a link
-//! script may place it on pages of its own). The host image's identity mapping is what makes it
-//! executable; with no second mapping to write through, both views of the [`CodeRegion`] are the
-//! same address ([`CodeRegion::is_split`] is false).
+//! script may place it on pages of its own). It is handed out as one view (`rx == rw`,
+//! [`CodeRegion::is_split`] false), which the image's page tables must make executable. An image
+//! that maps the region's pages a second time can keep W^X by moving `rx` to that alias: the
+//! image in metal/ maps them read-only and executable 1 GiB higher, and writable but not
+//! executable where they are linked.
 //!
 //! Invariant: the region is handed out at most once per boot ([`take_code_region`]), so exactly
 //! one `JitCache` ever owns it.
