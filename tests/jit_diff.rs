@@ -1,13 +1,15 @@
 //! Differential test of the two backends on random IR: the same op sequence runs in the
 //! interpreter and as JIT code from the same `env`; the resulting guest registers and env scratch
-//! words must match exactly. Covers register pressure (spills), every pure opcode, env loads and
-//! stores, and forward branches.
+//! words and guest RAM must match exactly. Covers register pressure (spills), every pure opcode,
+//! env loads and stores, guest memory through the TLB (both fast-path forms), and forward branches.
 
 use tcg86::cpu::state::offsets;
 use tcg86::cpu::X86Cpu;
 use tcg86::frontend::{cpu_reg, new_context};
 use tcg86::hw::Bus;
+use tcg86::softmmu::PhysAddr;
 use tcg86::tcg::interp::{self, InterpCode};
+use tcg86::tcg::ir::MemOp;
 use tcg86::tcg::x64::{JitCache, JitExit, JitExitKind, TbInfo};
 use tcg86::tcg::{Cond, Opcode, TbExit, TcgContext, Temp};
 
@@ -111,7 +113,8 @@ impl Gen {
             }
             7 => self.bitfield(),
             8 => self.compare(),
-            9 => self.env_access(),
+            9 if self.rng.below(2) == 0 => self.env_access(),
+            9 => self.guest_memory(),
             10 => {
                 let (a, b) = (self.input(), self.input());
                 let (lo, hi) = (self.output(), self.output());
@@ -122,6 +125,25 @@ impl Gen {
                 }
             }
             _ => self.branch(),
+        }
+    }
+
+    /// A qemu_ld or qemu_st at an address in the first 32 KiB of RAM (paging off, so the TLB
+    /// maps it to RAM): the first access to a page misses and fills, later ones hit inline;
+    /// some accesses cross a page.
+    fn guest_memory(&mut self) {
+        const MEMOPS: [MemOp; 5] = [MemOp::UB, MemOp::UW, MemOp::UL, MemOp::SB, MemOp::SW];
+        let (a, mask) = (self.input(), self.ctx.const_i32(0x7fff));
+        let addr = self.ctx.new_tmp();
+        self.ctx.emit(tcg86::tcg::Op::new(Opcode::And, &[addr.0, a.0, mask.0]));
+        self.avail.push(addr);
+        let memop = MEMOPS[self.rng.below(MEMOPS.len())];
+        if self.rng.below(2) == 0 {
+            let v = self.input();
+            self.ctx.gen_qemu_st(v, addr, memop, 0);
+        } else {
+            let d = self.output();
+            self.ctx.gen_qemu_ld(d, addr, memop, 0);
         }
     }
 
@@ -201,11 +223,13 @@ fn interp_and_jit_agree_on_random_ir() {
         let mut init = Rng(seed ^ 0xdead_beef);
         let (mut a, mut b) = (fresh_cpu(&mut init), fresh_cpu(&mut Rng(seed ^ 0xdead_beef)));
         let code = InterpCode::new(&g.ctx);
-        let layout = a.jit_layout();
+        // Both TLB fast-path forms (with and without BMI2's rorx), with and without hit counting.
+        let mut layout = a.jit_layout(seed % 2 == 0);
+        layout.bmi2 &= seed % 4 < 2;
         // SAFETY: `a` is a live CPU; the runtime matches it.
         let ea = unsafe { interp::exec(&code, a.env_ptr(), &rt) };
         jit.flush();
-        let info = TbInfo { id: 7, icount: 1 };
+        let info = TbInfo { id: 7, icount: 1, self_loops: false };
         let host = jit.compile(&g.ctx, &rt, &layout, info).expect("compile");
         b.icount_budget = i32::MAX;
         // SAFETY: compiled for this layout; `b` is a live CPU.
@@ -215,5 +239,10 @@ fn interp_and_jit_agree_on_random_ir() {
         assert_eq!(eb, JitExit { tb: 7, kind: JitExitKind::Exit(0) }, "seed {seed}");
         assert_eq!(a.env.regs, b.env.regs, "seed {seed}: registers differ\n{ir}");
         assert_eq!(a.env.scratch, b.env.scratch, "seed {seed}: env scratch differs\n{ir}");
+        assert_eq!(
+            a.mem.slice(PhysAddr(0), 0x8004),
+            b.mem.slice(PhysAddr(0), 0x8004),
+            "seed {seed}: guest RAM differs\n{ir}"
+        );
     }
 }

@@ -8,9 +8,10 @@ use super::jmp_cache::TbJmpCache;
 use super::state::{CpuState, EXCP_EXIT};
 use crate::hw::Bus;
 use crate::softmmu::code_pages::CodePages;
-use crate::softmmu::tlb::{NB_MMU_MODES, PAGE_BITS};
+use crate::softmmu::tlb::PAGE_BITS;
 use crate::softmmu::{PhysMem, Tlb};
 use crate::tcg::ir::{HelperRet, HELPER_EXIT};
+use crate::tcg::x64::emit::host_has_bmi2;
 use crate::tcg::x64::JitLayout;
 use alloc::vec::Vec;
 use core::mem::offset_of;
@@ -26,8 +27,6 @@ pub struct X86Cpu {
     pub exit_status: Option<i32>,
     /// Counts cycles for `rdtsc` (advanced by the exec loop).
     pub tsc: u64,
-    /// Host address of each mmu_idx's TLB table, for the JIT's inline fast path.
-    pub tlb_tables: [usize; NB_MMU_MODES],
     /// TLB hits counted by the JIT's inline fast path (the slow path counts in `tlb.stats`).
     pub jit_tlb_hits: u64,
     /// Guest instructions generated code may still run before returning to `cpu_exec` (each TB
@@ -56,7 +55,6 @@ const _: () = assert!(core::mem::offset_of!(X86Cpu, env) == 0);
 impl X86Cpu {
     pub fn new(ram_size: usize, tlb_bits: u32, bus: Bus) -> X86Cpu {
         let tlb = Tlb::new(tlb_bits);
-        let tlb_tables = [tlb.tables[0].as_ptr() as usize, tlb.tables[1].as_ptr() as usize];
         let mem = PhysMem::new(ram_size);
         X86Cpu {
             env: CpuState::new(),
@@ -65,7 +63,6 @@ impl X86Cpu {
             bus,
             exit_status: None,
             tsc: 0,
-            tlb_tables,
             jit_tlb_hits: 0,
             icount_budget: 0,
             current_tb: 0,
@@ -78,11 +75,14 @@ impl X86Cpu {
         }
     }
 
-    /// Where the JIT's inline TLB lookup finds its tables, relative to `env`.
-    pub fn jit_layout(&self) -> JitLayout {
-        let tables = offset_of!(X86Cpu, tlb_tables) as i32;
+    /// Where the JIT's inline TLB lookup finds its tables, relative to `env`. With
+    /// `count_tlb_hits` the fast path also counts its hits (for `--stats`).
+    pub fn jit_layout(&self, count_tlb_hits: bool) -> JitLayout {
+        let tables = offset_of!(X86Cpu, tlb) as i32;
         JitLayout {
-            tlb_table_off: [tables, tables + 8],
+            tlb_table_off: [0, 1].map(|m| tables + Tlb::table_offset(m) as i32),
+            count_tlb_hits,
+            bmi2: host_has_bmi2(),
             tlb_bits: self.tlb.bits,
             tlb_hits_off: offset_of!(X86Cpu, jit_tlb_hits) as i32,
             page_bits: PAGE_BITS,

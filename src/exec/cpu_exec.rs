@@ -57,11 +57,13 @@ pub struct ExecOptions {
     pub tb_max_insns: u32,
     /// Stop after this many guest instructions (`--max-insns`).
     pub max_insns: Option<u64>,
+    /// Count every TLB hit, the JIT's inline ones too (`--stats`; slows memory accesses down).
+    pub count_tlb_hits: bool,
 }
 
 impl Default for ExecOptions {
     fn default() -> Self {
-        ExecOptions { tb_max_insns: 512, max_insns: None }
+        ExecOptions { tb_max_insns: 512, max_insns: None, count_tlb_hits: false }
     }
 }
 
@@ -104,7 +106,7 @@ type ChainFrom = Option<(TbId, usize)>;
 impl Machine {
     pub fn new(cpu: Box<X86Cpu>, opts: ExecOptions, log: Logger) -> Machine {
         let rt = runtime();
-        let layout = cpu.jit_layout();
+        let layout = cpu.jit_layout(opts.count_tlb_hits);
         let stats = ExecStats::default();
         let mut m = Machine { cpu, tbs: TbCache::new(), opts, log, stats, rt, jit: None, layout, single_insn: false };
         m.cpu.chaining = !m.log.enabled(LogMask::NOCHAIN);
@@ -125,13 +127,14 @@ impl Machine {
 
     /// Compile optimized IR with the JIT, flushing the code buffer once if it is full.
     fn jit_compile(&mut self, ir: &TcgContext, icount: u32) -> Option<Compiled> {
-        let info = TbInfo { id: self.tbs.next_id().0, icount };
+        let self_loops = self.cpu.chaining && !self.cpu.log_tb_entry;
+        let info = TbInfo { id: self.tbs.next_id().0, icount, self_loops };
         let jit = self.jit.as_mut()?;
         match jit.compile(ir, &self.rt, &self.layout, info) {
             Ok(c) => Some(c),
             Err(CompileError::BufferFull) => {
                 self.tb_flush();
-                let info = TbInfo { id: self.tbs.next_id().0, icount };
+                let info = TbInfo { id: self.tbs.next_id().0, icount, self_loops };
                 self.jit.as_mut()?.compile(ir, &self.rt, &self.layout, info).ok()
             }
             Err(CompileError::TooComplex) => None,

@@ -99,7 +99,7 @@ pub fn check_tlb(cpu: &X86Cpu) {
     let ram_len = cpu.mem.ram_size();
     let start = cpu.mem.slice(PhysAddr(0), ram_len).map_or(0, |s| s.as_ptr() as usize);
     let end = start + ram_len;
-    for e in cpu.tlb.tables.iter().flatten() {
+    for e in cpu.tlb.entries() {
         for tag in [e.addr_read, e.addr_write, e.addr_code] {
             if tag & (TLB_INVALID | TLB_MMIO) != 0 {
                 continue;

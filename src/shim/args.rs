@@ -4,7 +4,7 @@
 
 use std::ops::RangeInclusive;
 use tcg86::exec::log::{LogMask, LOG_ITEMS};
-use tcg86::softmmu::tlb::DEFAULT_TLB_BITS;
+use tcg86::softmmu::tlb::{DEFAULT_TLB_BITS, MAX_TLB_BITS};
 
 /// Where COM1's output goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -112,7 +112,7 @@ pub fn parse(args: &[String]) -> Result<Action, UsageError> {
             "stats-json" => cfg.stats_json = Some(value()?),
             "max-insns" => cfg.max_insns = Some(parse_number("--max-insns", &value()?, 1, u64::MAX)?),
             "tb-size" => cfg.tb_size = Some(parse_tb_size("--tb-size", &value()?)?),
-            "tlb-bits" => cfg.tlb_bits = parse_number("--tlb-bits", &value()?, 4, 16)? as u32,
+            "tlb-bits" => cfg.tlb_bits = parse_number("--tlb-bits", &value()?, 4, MAX_TLB_BITS as u64)? as u32,
             _ => return err(format!("unknown option '{arg}' (see --help)")),
         }
     }

@@ -24,7 +24,8 @@ pub fn run(cfg: &Config) -> Result<i32, String> {
     let modules: Vec<Module> = images.modules.iter().map(|(data, s)| Module { data, cmdline: s }).collect();
     let params = BootParams { kernel: &images.kernel, cmdline: &images.cmdline, modules: &modules };
     boot_multiboot(&mut cpu, &params).map_err(|e| format!("kernel '{}': {e}", images.name))?;
-    let opts = ExecOptions { max_insns: cfg.max_insns, ..ExecOptions::default() };
+    let count_tlb_hits = cfg.stats || cfg.stats_json.is_some();
+    let opts = ExecOptions { max_insns: cfg.max_insns, count_tlb_hits, ..ExecOptions::default() };
     let log = Logger { mask: cfg.log_mask, sink: open_log(cfg.log_file.as_deref())? };
     let json = cfg.stats_json.as_deref().map(stats_json::open).transpose()?;
     let mut machine = Machine::new(cpu, opts, log);

@@ -31,7 +31,7 @@ tcg86 options:
                           under the interpreter, which reports ir_ops_per_guest_insn)
   --max-insns N           stop after N guest instructions
   --tb-size SIZE          JIT code buffer size: MiB, or with a K/M/G suffix (default 64M)
-  --tlb-bits N            log2 of TLB entries per MMU mode (4..16, default 8)
+  --tlb-bits N            log2 of TLB entries per MMU mode (4..10, default 8)
 
 Devices: COM1 UART at 0x3f8, debugcon at 0xe9 (to stdout), isa-debug-exit at 0xf4 (4 ports),
 ACPI PM1a control at 0x604, POST port 0x80 (ignored).

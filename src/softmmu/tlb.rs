@@ -6,8 +6,6 @@
 //! added to any address inside its page gives a host pointer inside guest RAM (the page lies
 //! wholly inside RAM). Generated code relies on the `#[repr(C)]` layout of `TlbEntry`.
 
-use alloc::vec;
-use alloc::vec::Vec;
 use core::mem::offset_of;
 
 pub const PAGE_BITS: u32 = 12;
@@ -24,6 +22,10 @@ pub const TLB_CODE: u32 = 1 << 2;
 /// Number of address spaces: 0 = supervisor, 1 = user.
 pub const NB_MMU_MODES: usize = 2;
 pub const DEFAULT_TLB_BITS: u32 = 8;
+/// The largest table (`--tlb-bits` at most this): the tables live inline in the CPU so generated
+/// code reaches them at a fixed offset from `env`.
+pub const MAX_TLB_BITS: u32 = 10;
+pub const MAX_TLB_ENTRIES: usize = 1 << MAX_TLB_BITS;
 
 /// One entry (QEMU's `CPUTLBEntry`).
 #[repr(C)]
@@ -91,18 +93,36 @@ impl TlbStats {
     }
 }
 
-/// The tables of all `mmu_idx`.
+/// The tables of all `mmu_idx`, inline (only the first `1 << bits` entries of each are used).
+#[repr(C)]
 #[derive(Clone, Debug)]
 pub struct Tlb {
-    pub tables: [Vec<TlbEntry>; NB_MMU_MODES],
+    pub tables: [[TlbEntry; MAX_TLB_ENTRIES]; NB_MMU_MODES],
     pub bits: u32,
     pub stats: TlbStats,
 }
 
 impl Tlb {
+    /// Tables of `1 << bits` entries; `bits` is clamped to `1..=MAX_TLB_BITS`.
     pub fn new(bits: u32) -> Tlb {
-        let n = 1usize << bits;
-        Tlb { tables: [vec![TlbEntry::EMPTY; n], vec![TlbEntry::EMPTY; n]], bits, stats: TlbStats::default() }
+        let bits = bits.clamp(1, MAX_TLB_BITS);
+        Tlb { tables: [[TlbEntry::EMPTY; MAX_TLB_ENTRIES]; NB_MMU_MODES], bits, stats: TlbStats::default() }
+    }
+
+    /// Offset of mmu_idx `m`'s table from the start of the `Tlb`.
+    pub const fn table_offset(m: usize) -> usize {
+        offset_of!(Tlb, tables) + m * core::mem::size_of::<[TlbEntry; MAX_TLB_ENTRIES]>()
+    }
+
+    /// The entries in use, of every mmu_idx.
+    pub fn entries(&self) -> impl Iterator<Item = &TlbEntry> {
+        let n = 1usize << self.bits;
+        self.tables.iter().flat_map(move |t| t[..n].iter())
+    }
+
+    fn entries_mut(&mut self) -> impl Iterator<Item = &mut TlbEntry> {
+        let n = 1usize << self.bits;
+        self.tables.iter_mut().flat_map(move |t| t[..n].iter_mut())
     }
 
     /// Index of the entry for `addr` (QEMU's `tlb_index`).
@@ -134,16 +154,14 @@ impl Tlb {
 
     /// Drop every entry (QEMU's `tlb_flush`).
     pub fn flush(&mut self) {
-        for t in self.tables.iter_mut() {
-            t.fill(TlbEntry::EMPTY);
-        }
+        self.entries_mut().for_each(|e| *e = TlbEntry::EMPTY);
         self.stats.flushes += 1;
     }
 
     /// Send stores to the host page at `host` through the slow path: set `TLB_CODE` in the write
     /// tag of every valid entry that maps it (QEMU's `tlb_protect_code`).
     pub fn protect_code(&mut self, host: usize) {
-        for e in self.tables.iter_mut().flatten() {
+        for e in self.entries_mut() {
             let tag = e.addr_write;
             if tag & (TLB_INVALID | TLB_MMIO) == 0 && e.addend.wrapping_add((tag & PAGE_MASK) as usize) == host {
                 e.addr_write |= TLB_CODE;

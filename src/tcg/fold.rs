@@ -5,7 +5,8 @@
 //! [`eval_pure`], so folding and execution cannot disagree). Identities turn an op into a move of
 //! one input or of a constant: `x+0`, `x-0`, `x|0`, `x^0`, `x&-1`, `x*1`, shifts and rotations by 0
 //! → `x`; `x&0`, `x*0`, `x^x`, `x-x`, `x&~x` → 0; `x|-1` → -1; `x&x`, `x|x` → `x`. A `setcond`,
-//! `movcond` or `brcond` whose outcome is known is decided: `brcond` becomes `br` when always
+//! `movcond` or `brcond` whose outcome is known is decided; a zero-extension of a value whose
+//! high bits are known to be zero (`zmask.rs`) is a move: `brcond` becomes `br` when always
 //! taken and disappears when never taken. Commutative ops and comparisons get a constant operand
 //! second. `mov x,x` is removed. No op with a side effect is removed or created here, except
 //! decided branches.
@@ -13,6 +14,7 @@
 use super::interp::eval_pure;
 use super::ir::{Cond, Op, TcgContext, Temp};
 use super::opcode::{OpFlags, Opcode};
+use super::zmask::ZMasks;
 use alloc::vec::Vec;
 
 /// What an op reduces to.
@@ -26,23 +28,29 @@ pub fn fold(ctx: &mut TcgContext) -> bool {
     let ops = core::mem::take(&mut ctx.ops);
     let mut out = Vec::with_capacity(ops.len());
     let mut changed = false;
+    let mut zm = ZMasks::new(ctx);
     for mut op in ops {
         changed |= canonicalize(ctx, &mut op);
-        changed |= fold_op(ctx, &op, &mut out);
+        let start = out.len();
+        changed |= fold_op(ctx, &zm, &op, &mut out);
+        for o in &out[start..] {
+            zm.record(ctx, o);
+        }
     }
     ctx.ops = out;
     changed
 }
 
 /// Push what `op` becomes onto `out`; true if that is not `op` itself.
-fn fold_op(ctx: &mut TcgContext, op: &Op, out: &mut Vec<Op>) -> bool {
+fn fold_op(ctx: &mut TcgContext, zm: &ZMasks, op: &Op, out: &mut Vec<Op>) -> bool {
     match op.opc {
         Opcode::Mov if op.args[0] == op.args[1] => return true,
         Opcode::Mov => {}
         Opcode::BrCond => return fold_brcond(ctx, op, out),
         Opcode::Mulu2 | Opcode::Muls2 => return fold_mul2(ctx, op, out),
         _ if op.flags().contains(OpFlags::PURE) => {
-            if let Some(v) = all_const(ctx, op).or_else(|| simplify(ctx, op)) {
+            let narrow = || zm.redundant_zero_extension(ctx, op).map(Value::Copy);
+            if let Some(v) = all_const(ctx, op).or_else(|| simplify(ctx, op)).or_else(narrow) {
                 out.push(mov_value(ctx, op.out(0), v));
                 return true;
             }
@@ -241,6 +249,23 @@ mod tests {
         f(" deposit_i32 eax,ebx,ecx,$0x0,$0x20", " mov_i32 eax,ecx");
         f(" mov_i32 eax,eax", "");
         f(" sub_i32 eax,ebx,$0x1", " sub_i32 eax,ebx,$0x1");
+    }
+
+    #[test]
+    fn drops_zero_extensions_of_values_known_to_be_narrow() {
+        f(
+            " qemu_ld_i32 tmp17,ebx,ub,0\n extract_i32 tmp18,tmp17,$0x0,$0x8\n xor_i32 tmp19,tmp18,tmp17\n \
+             deposit_i32 eax,tmp17,tmp19,$0x0,$0x8\n and_i32 ecx,tmp19,$0xff\n ext16u_i32 edx,tmp19",
+            " qemu_ld_i32 tmp17,ebx,ub,0\n mov_i32 tmp18,tmp17\n xor_i32 tmp19,tmp18,tmp17\n \
+             mov_i32 eax,tmp19\n mov_i32 ecx,tmp19\n mov_i32 edx,tmp19",
+        );
+        // A signed load, too few low bits kept, or a global: nothing is known.
+        let keep = " qemu_ld_i32 tmp17,ebx,sb,0\n extract_i32 tmp18,tmp17,$0x0,$0x8";
+        f(keep, keep);
+        let keep = " qemu_ld_i32 tmp17,ebx,leuw,0\n and_i32 tmp18,tmp17,$0xff";
+        f(keep, keep);
+        let keep = " qemu_ld_i32 eax,ebx,ub,0\n extract_i32 tmp18,eax,$0x0,$0x8";
+        f(keep, keep);
     }
 
     #[test]

@@ -337,6 +337,9 @@ pub struct TcgContext {
     consts: BTreeMap<u32, Temp>,
     pub nb_globals: u32,
     pub nb_labels: u32,
+    /// `goto_tb` slot n jumps back to the start of this TB under the same TB key (set by the
+    /// frontend): a backend that chains may loop inside the TB instead of leaving it.
+    pub goto_tb_self: [bool; 2],
 }
 
 /// The `env` temp is always temp 0.
@@ -351,7 +354,8 @@ impl TcgContext {
             temps.push(TempInfo { kind: TempKind::Global { offset: g.offset }, name: Some(g.name) });
         }
         let nb_globals = temps.len() as u32;
-        TcgContext { temps, ops: Vec::with_capacity(256), consts: BTreeMap::new(), nb_globals, nb_labels: 0 }
+        let ops = Vec::with_capacity(256);
+        TcgContext { temps, ops, consts: BTreeMap::new(), nb_globals, nb_labels: 0, goto_tb_self: [false; 2] }
     }
 
     pub fn temp(&self, t: Temp) -> &TempInfo {

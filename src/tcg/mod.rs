@@ -24,6 +24,7 @@ pub mod reachable;
 pub mod testing;
 pub mod verify;
 pub mod x64;
+pub mod zmask;
 
 pub use ir::{Cond, HelperFlags, HelperInfo, Label, MemOp, Op, TcgContext, Temp, TempKind, ENV, HELPER_EXIT};
 pub use opcode::{OpFlags, Opcode};

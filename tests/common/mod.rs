@@ -36,6 +36,18 @@ pub fn run_with(code: &[u8], setup: impl FnOnce(&mut X86Cpu)) -> (ExitReason, Bo
 
 /// Run `code` for at most `max_insns` guest instructions.
 pub fn run_limited(code: &[u8], setup: impl FnOnce(&mut X86Cpu), max_insns: u64) -> (ExitReason, Box<X86Cpu>) {
+    let m = run_on(code, setup, max_insns, false);
+    (m.0, m.1)
+}
+
+/// Run `code` for at most `max_insns` guest instructions with the interpreter or (`jit`) the
+/// JIT with chaining; also returns the number of guest instructions executed.
+pub fn run_on(
+    code: &[u8],
+    setup: impl FnOnce(&mut X86Cpu),
+    max_insns: u64,
+    jit: bool,
+) -> (ExitReason, Box<X86Cpu>, u64) {
     let mut bus = Bus::new();
     bus.add(DEBUG_EXIT_PORT, 1, Box::new(DebugExit));
     let mut cpu = Box::new(X86Cpu::new(4 << 20, 8, bus));
@@ -47,8 +59,13 @@ pub fn run_limited(code: &[u8], setup: impl FnOnce(&mut X86Cpu), max_insns: u64)
     let log = test_logger();
     let opts = ExecOptions { max_insns: Some(max_insns), ..Default::default() };
     let mut m = Machine::new(cpu, opts, log);
+    if jit {
+        let region = tcg86::sys::host::alloc_code_region(1 << 20).expect("executable memory for the JIT");
+        // SAFETY: a fresh mapping used only by this machine and never unmapped.
+        assert!(unsafe { m.enable_jit(region) }, "JIT code buffer");
+    }
     let r = m.cpu_exec();
-    (r, m.cpu)
+    (r, m.cpu, m.stats.insns)
 }
 
 pub fn run(code: &[u8]) -> (ExitReason, Box<X86Cpu>) {

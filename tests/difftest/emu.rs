@@ -90,7 +90,7 @@ fn machine(seq: &Sequence, backend: &Backend) -> Result<Machine, String> {
     cpu.env.regs = seq.init.regs;
     cpu.env.set_eflags(seq.init.eflags, COMPARED);
     let log = Logger { mask: Default::default(), sink: Box::new(NoLog) };
-    let opts = ExecOptions { max_insns: Some(10_000), tb_max_insns: backend.tb_max_insns };
+    let opts = ExecOptions { max_insns: Some(10_000), tb_max_insns: backend.tb_max_insns, ..Default::default() };
     let mut m = Machine::new(cpu, opts, log);
     m.cpu.chaining = backend.chaining;
     if backend.jit {

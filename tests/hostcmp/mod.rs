@@ -87,7 +87,7 @@ thread_local! {
 /// Run a machine in the interpreter or (`jit`) the x86-64 JIT.
 pub fn run_cpu_backend(cpu: Box<X86Cpu>, tb_max_insns: u32, jit: bool) -> (ExitReason, Box<X86Cpu>) {
     let log = Logger { mask: Default::default(), sink: Box::new(NoLog) };
-    let opts = ExecOptions { max_insns: Some(10_000), tb_max_insns };
+    let opts = ExecOptions { max_insns: Some(10_000), tb_max_insns, ..Default::default() };
     let mut m = Machine::new(cpu, opts, log);
     if jit {
         let region = JIT_REGION.with(|r| *r);

@@ -71,6 +71,12 @@ pub fn x86_cc(c: Cond) -> u8 {
     }
 }
 
+/// True when the host CPU has BMI2 (`rorx`), from CPUID leaf 7 (Intel SDM Vol. 2A, CPUID).
+pub fn host_has_bmi2() -> bool {
+    let leaf7 = core::arch::x86_64::__cpuid_count(7, 0);
+    leaf7.ebx & (1 << 8) != 0
+}
+
 pub struct Emitter<'a> {
     pub buf: CodeBuf<'a>,
 }
@@ -173,6 +179,9 @@ impl<'a> Emitter<'a> {
 
     pub fn alu_ri(&mut self, op: AluOp, d: Reg, v: u32) {
         let v = v as i32;
+        if let Ok(b) = i8::try_from(v) {
+            return self.alu_ri8(op, d, b);
+        }
         match op {
             AluOp::Add => dynasm!(self.buf ; .arch x64 ; add Rd(d), v),
             AluOp::Sub => dynasm!(self.buf ; .arch x64 ; sub Rd(d), v),
@@ -181,6 +190,47 @@ impl<'a> Emitter<'a> {
             AluOp::Xor => dynasm!(self.buf ; .arch x64 ; xor Rd(d), v),
             AluOp::Cmp => dynasm!(self.buf ; .arch x64 ; cmp Rd(d), v),
         }
+    }
+
+    /// The sign-extended imm8 forms: `83 /n ib` (REX.B for r8..r15).
+    fn alu_ri8(&mut self, op: AluOp, d: Reg, v: i8) {
+        let n = match op {
+            AluOp::Add => 0,
+            AluOp::Or => 1,
+            AluOp::And => 4,
+            AluOp::Sub => 5,
+            AluOp::Xor => 6,
+            AluOp::Cmp => 7,
+        };
+        if d >= 8 {
+            self.buf.push(0x41);
+        }
+        self.buf.extend(&[0x83, 0xc0 | (n << 3) | (d & 7), v as u8]);
+    }
+
+    /// Low byte (`bytes` = 1) or word (2) of d = that of s; the rest of d is kept.
+    pub fn mov_low(&mut self, d: Reg, s: Reg, bytes: u8) {
+        if bytes == 1 {
+            dynasm!(self.buf ; .arch x64 ; mov Rb(d), Rb(s));
+        } else {
+            dynasm!(self.buf ; .arch x64 ; mov Rw(d), Rw(s));
+        }
+    }
+
+    /// d = s rotated right by n, flags untouched (BMI2 `rorx`: VEX.LZ.F2.0F3A.W0 F0 /r ib).
+    pub fn rorx(&mut self, d: Reg, s: Reg, n: u8) {
+        let rxb = (((d >> 3) ^ 1) << 7) | (1 << 6) | (((s >> 3) ^ 1) << 5) | 0x03;
+        self.buf.extend(&[0xc4, rxb, 0x7b, 0xf0, 0xc0 | ((d & 7) << 3) | (s & 7), n]);
+    }
+
+    /// cmp a, dword [base + index + disp]
+    pub fn cmp_mem32_idx(&mut self, a: Reg, base: Reg, index: Reg, disp: i32) {
+        dynasm!(self.buf ; .arch x64 ; cmp Rd(a), DWORD [Rq(base) + Rq(index) + disp]);
+    }
+
+    /// d = qword [base + index + disp]
+    pub fn load64_idx(&mut self, d: Reg, base: Reg, index: Reg, disp: i32) {
+        dynasm!(self.buf ; .arch x64 ; mov Rq(d), QWORD [Rq(base) + Rq(index) + disp]);
     }
 
     /// d = a + b without touching flags (3-operand add).
@@ -435,5 +485,32 @@ mod tests {
             e.load_indexed(RDX, RCX, R11, 1, true);
         });
         assert_eq!(names, ["mov %sil,8(%r14)", "mov %r9w,8(%r14)", "movsbl (%rcx,%r11),%edx"]);
+    }
+
+    #[test]
+    fn rorx_and_tlb_operands_decode_as_intended() {
+        let names = disas(|e| {
+            e.rorx(RCX, R9, 7);
+            e.rorx(R11, RBX, 7);
+            e.cmp_mem32_idx(RAX, ENV_REG, RCX, 0x400);
+            e.load64_idx(RCX, ENV_REG, RCX, 0x410);
+            e.mov_low(RDI, R8, 1);
+            e.alu_ri(AluOp::Sub, RBP, 1);
+            e.alu_ri(AluOp::Cmp, R12, (-3i32) as u32);
+            e.alu_ri(AluOp::And, RAX, 0xff);
+        });
+        assert_eq!(
+            names,
+            [
+                "rorx $7,%r9d,%ecx",
+                "rorx $7,%ebx,%r11d",
+                "cmp 0x400(%r14,%rcx),%eax",
+                "mov 0x410(%r14,%rcx),%rcx",
+                "mov %r8b,%dil",
+                "sub $1,%ebp",
+                "cmp $0xFFFFFFFD,%r12d",
+                "and $0xFF,%eax"
+            ]
+        );
     }
 }

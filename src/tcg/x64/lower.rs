@@ -30,6 +30,9 @@ struct SlowPath {
     is_store: bool,
     memop: u32,
     mmu_idx: u32,
+    /// The registers holding the address and, for stores, the value.
+    addr: Reg,
+    value: Option<Reg>,
     live: Vec<Reg>,
     /// For loads: the register the fast path loads into, and the memory home to store it to when
     /// that register is the scratch rax.
@@ -59,6 +62,10 @@ struct Lower<'a, 'c> {
     tb: TbInfo,
     jmp_offsets: [Option<usize>; 2],
     budget_stop: Option<DynLabel>,
+    /// The TB's body, after the entry code (the target of in-TB back edges).
+    body: Option<DynLabel>,
+    /// `goto_tb` slots that loop back inside the TB.
+    self_slots: [bool; 2],
 }
 
 /// The result of lowering one TB.
@@ -100,6 +107,8 @@ pub fn compile(
         tb,
         jmp_offsets: [None; 2],
         budget_stop: None,
+        body: None,
+        self_slots: ctx.goto_tb_self.map(|s| s && tb.self_loops),
     };
     l.tb_entry();
     for (i, op) in ctx.ops.iter().enumerate() {
@@ -235,6 +244,11 @@ impl Lower<'_, '_> {
         self.e.store_imm32(ENV_REG, lay.current_tb_off, self.tb.id);
         self.load_pinned();
         self.budget_stop = Some(stop);
+        if self.self_slots.contains(&true) {
+            let body = self.e.buf.new_label();
+            self.e.bind(body);
+            self.body = Some(body);
+        }
     }
 
     /// The out-of-line half of `tb_entry`: give the budget back and leave without running.
@@ -254,7 +268,19 @@ impl Lower<'_, '_> {
 
     /// goto_tb: write back the pinned globals (the next TB loads them from env), then a patchable
     ///   jmp rel32   ; to the next TB once chained, else to the following exit code
+    ///
+    /// A `goto_tb` back to the TB itself first tries an in-TB back edge: pinned globals stay in
+    /// their registers and only the budget is charged,
+    ///   sub [budget], icount; jns body; add [budget], icount
+    /// and falls into the ordinary exit when the budget is spent (the loop then sees the state
+    /// of the TB's start, as after any exit).
     fn goto_tb(&mut self, slot: u32) {
+        if let (Some(body), Some(true)) = (self.body, self.self_slots.get(slot as usize)) {
+            let (budget, n) = (self.layout.budget_off, self.tb.icount as i32);
+            self.e.sub_mem32_imm(ENV_REG, budget, n);
+            self.e.jcc(0x9, body);
+            self.e.add_mem32_imm(ENV_REG, budget, n);
+        }
         self.sync_pinned();
         let site = self.e.buf.offset();
         self.e.jmp_next();
@@ -334,52 +360,94 @@ impl Lower<'_, '_> {
         }
     }
 
-    /// Unary and special ops computed in rax.
+    /// The register to compute output `t` in: its own, or rax for a memory home (`put` stores it).
+    fn dest(&mut self, t: Temp) -> Reg {
+        self.out_reg(t).unwrap_or(RAX)
+    }
+
+    /// Unary and special ops, computed in the output's register.
     fn lower_misc(&mut self, op: &Op) {
-        let a = self.val(op.input(0));
         match op.opc {
-            Opcode::Neg | Opcode::Not => {
-                self.load(RAX, a);
-                if op.opc == Opcode::Neg {
-                    self.e.neg(RAX)
-                } else {
-                    self.e.not(RAX)
-                }
-            }
-            Opcode::Ext8s | Opcode::Ext8u | Opcode::Ext16s | Opcode::Ext16u => {
-                self.load(RAX, a);
-                let bytes = if matches!(op.opc, Opcode::Ext8s | Opcode::Ext8u) { 1 } else { 2 };
-                self.e.ext(RAX, RAX, bytes, matches!(op.opc, Opcode::Ext8s | Opcode::Ext16s));
-            }
-            Opcode::Bswap32 => {
-                self.load(RAX, a);
-                self.e.bswap(RAX);
-            }
-            Opcode::Bswap16 => {
-                self.load(RAX, a);
-                self.e.bswap(RAX);
-                self.e.shift_imm(ShiftOp::Shr, RAX, 16);
-            }
-            Opcode::Mul => {
-                self.load(RAX, a);
-                let b = self.in_reg(op.input(1), RCX);
-                self.e.imul_rr(RAX, b);
-            }
-            Opcode::Andc => {
-                self.load(RCX, self.val(op.input(1)));
-                self.e.not(RCX);
-                self.load(RAX, a);
-                self.e.alu_rr(AluOp::And, RAX, RCX);
-            }
             Opcode::Mulu2 | Opcode::Muls2 => return self.lower_mul2(op),
             Opcode::SetCond => return self.lower_setcond(op),
             Opcode::MovCond => return self.lower_movcond(op),
-            Opcode::Clz | Opcode::Ctz => self.lower_clz_ctz(op),
-            Opcode::Deposit => self.lower_deposit(op),
-            Opcode::Extract | Opcode::Sextract => self.lower_extract(op),
+            Opcode::Mul | Opcode::Andc => return self.lower_mul_andc(op),
+            Opcode::Deposit => return self.lower_deposit(op),
+            _ => {}
+        }
+        let a = self.val(op.input(0));
+        let d = self.dest(op.out(0));
+        match op.opc {
+            Opcode::Neg | Opcode::Not => {
+                self.load(d, a);
+                if op.opc == Opcode::Neg {
+                    self.e.neg(d)
+                } else {
+                    self.e.not(d)
+                }
+            }
+            Opcode::Ext8s | Opcode::Ext8u | Opcode::Ext16s | Opcode::Ext16u => {
+                let bytes = if matches!(op.opc, Opcode::Ext8s | Opcode::Ext8u) { 1 } else { 2 };
+                self.ext_into(d, a, bytes, matches!(op.opc, Opcode::Ext8s | Opcode::Ext16s));
+            }
+            Opcode::Bswap32 | Opcode::Bswap16 => {
+                self.load(d, a);
+                self.e.bswap(d);
+                if op.opc == Opcode::Bswap16 {
+                    self.e.shift_imm(ShiftOp::Shr, d, 16);
+                }
+            }
+            Opcode::Clz | Opcode::Ctz => {
+                self.lower_clz_ctz(op);
+                self.e.mov_rr(d, RAX);
+            }
+            Opcode::Extract | Opcode::Sextract => self.lower_extract(op, d, a),
             _ => self.e.ud2(),
         }
-        self.put(op.out(0), RAX);
+        self.put(op.out(0), d);
+    }
+
+    /// d = zero- or sign-extended low 8/16 bits of `a` (movzx/movsx from a register or memory).
+    fn ext_into(&mut self, d: Reg, a: Val, bytes: u8, signed: bool) {
+        match a {
+            Val::Reg(r) => self.e.ext(d, r, bytes, signed),
+            Val::Mem(b, disp) => self.e.load_ext(d, b, disp, bytes, signed),
+            Val::Imm(v) => {
+                let v = match (bytes, signed) {
+                    (1, false) => v & 0xff,
+                    (1, true) => v as u8 as i8 as u32,
+                    (_, false) => v & 0xffff,
+                    _ => v as u16 as i16 as u32,
+                };
+                self.e.mov_ri(d, v)
+            }
+        }
+    }
+
+    /// d = a * b (imul, commutative) or d = a & ~b.
+    fn lower_mul_andc(&mut self, op: &Op) {
+        let (mut a, mut b) = (self.val(op.input(0)), self.val(op.input(1)));
+        let d = self.dest(op.out(0));
+        if op.opc == Opcode::Andc {
+            self.load(RCX, b);
+            self.e.not(RCX);
+            self.load(d, a);
+            self.e.alu_rr(AluOp::And, d, RCX);
+            return self.put(op.out(0), d);
+        }
+        if b == Val::Reg(d) && a != b {
+            core::mem::swap(&mut a, &mut b);
+        }
+        let src = match b {
+            Val::Reg(r) if r != d || a == b => r,
+            _ => {
+                self.load(RCX, b);
+                RCX
+            }
+        };
+        self.load(d, a);
+        self.e.imul_rr(d, src);
+        self.put(op.out(0), d);
     }
 
     /// d = a op b, computed in place when the output has a register that does not alias b.
@@ -391,11 +459,16 @@ impl Lower<'_, '_> {
             Some(d) if Val::Reg(d) != b || a == b => d,
             _ => RAX,
         };
-        if alu == AluOp::Add {
-            if let (Val::Reg(ra), Val::Reg(rb)) = (a, b) {
+        match (alu, a, b) {
+            (AluOp::Add, Val::Reg(ra), Val::Reg(rb)) => {
                 self.e.lea_add(target, ra, rb);
                 return self.put(op.out(0), target);
             }
+            (AluOp::Add | AluOp::Sub, Val::Reg(ra), Val::Imm(v)) if ra != target => {
+                self.e.lea_addi(target, ra, if alu == AluOp::Sub { v.wrapping_neg() } else { v });
+                return self.put(op.out(0), target);
+            }
+            _ => {}
         }
         self.load(target, a);
         match b {
@@ -409,17 +482,22 @@ impl Lower<'_, '_> {
         self.put(op.out(0), target);
     }
 
+    /// d = a shifted by b; a variable count goes to cl first (it may live in d).
     fn lower_shift(&mut self, op: &Op, sh: ShiftOp) {
         let (a, b) = (self.val(op.input(0)), self.val(op.input(1)));
-        self.load(RAX, a);
+        let d = self.dest(op.out(0));
         match b {
-            Val::Imm(n) => self.e.shift_imm(sh, RAX, n as u8),
+            Val::Imm(n) => {
+                self.load(d, a);
+                self.e.shift_imm(sh, d, n as u8);
+            }
             _ => {
                 self.load(RCX, b);
-                self.e.shift_cl(sh, RAX);
+                self.load(d, a);
+                self.e.shift_cl(sh, d);
             }
         }
-        self.put(op.out(0), RAX);
+        self.put(op.out(0), d);
     }
 
     fn lower_ld_env(&mut self, op: &Op) {
@@ -451,10 +529,12 @@ impl Lower<'_, '_> {
         }
     }
 
-    /// Compare `a` with `b`; returns the x86 condition nibble to test.
+    /// Compare `a` with `b`; returns the x86 condition nibble to test. `test r,r` sets the flags
+    /// exactly as `cmp r,0` does (CF = OF = 0), for every condition.
     fn emit_cmp(&mut self, a: Temp, b: Temp, cond: Cond) -> u8 {
         let ra = self.in_reg(a, RAX);
         match self.val(b) {
+            Val::Imm(0) => self.e.test_rr(ra, ra),
             Val::Imm(v) => self.e.alu_ri(AluOp::Cmp, ra, v),
             Val::Reg(r) => self.e.alu_rr(AluOp::Cmp, ra, r),
             v => {
@@ -478,32 +558,34 @@ impl Lower<'_, '_> {
     }
 
     fn lower_setcond(&mut self, op: &Op) {
+        let d = self.dest(op.out(0));
         match Cond::from_u32(op.konst(0)).unwrap_or(Cond::Never) {
-            c @ (Cond::Never | Cond::Always) => self.e.mov_ri(RAX, (c == Cond::Always) as u32),
+            c @ (Cond::Never | Cond::Always) => self.e.mov_ri(d, (c == Cond::Always) as u32),
             c => {
                 let cc = self.emit_cmp(op.input(0), op.input(1), c);
-                self.e.setcc(cc, RAX);
+                self.e.setcc(cc, d);
             }
         }
-        self.put(op.out(0), RAX);
+        self.put(op.out(0), d);
     }
 
     /// d = (c1 cond c2) ? v1 : v2 — the moves after the compare must not touch flags.
     fn lower_movcond(&mut self, op: &Op) {
         let cond = Cond::from_u32(op.konst(0)).unwrap_or(Cond::Never);
         let (v1, v2) = (self.val(op.input(2)), self.val(op.input(3)));
+        let d = self.dest(op.out(0));
         match cond {
-            Cond::Always => self.load(RAX, v1),
-            Cond::Never => self.load(RAX, v2),
+            Cond::Always => self.load(d, v1),
+            Cond::Never => self.load(d, v2),
             c => {
                 self.load(RDX, v1);
                 self.load(R11, v2);
                 let cc = self.emit_cmp(op.input(0), op.input(1), c);
-                self.e.mov_rr(RAX, R11);
-                self.e.cmovcc(cc, RAX, RDX);
+                self.e.mov_rr(d, R11);
+                self.e.cmovcc(cc, d, RDX);
             }
         }
-        self.put(op.out(0), RAX);
+        self.put(op.out(0), d);
     }
 
     fn lower_mul2(&mut self, op: &Op) {
@@ -542,27 +624,57 @@ impl Lower<'_, '_> {
         }
     }
 
+    /// d = a with bits pos..pos+len replaced by the low bits of b. The low byte or word is a
+    /// plain partial-register move.
     fn lower_deposit(&mut self, op: &Op) {
         let (pos, len) = (op.konst(0), op.konst(1));
         let mask = if len >= 32 { u32::MAX } else { ((1u32 << len) - 1) << pos };
-        self.load(RCX, self.val(op.input(1)));
-        self.e.shift_imm(ShiftOp::Shl, RCX, pos as u8);
-        self.e.alu_ri(AluOp::And, RCX, mask);
-        self.load(RAX, self.val(op.input(0)));
-        self.e.alu_ri(AluOp::And, RAX, !mask);
-        self.e.alu_rr(AluOp::Or, RAX, RCX);
+        let (a, b) = (self.val(op.input(0)), self.val(op.input(1)));
+        let d = self.dest(op.out(0));
+        match b {
+            Val::Imm(v) => {
+                self.load(d, a);
+                self.e.alu_ri(AluOp::And, d, !mask);
+                if (v << pos) & mask != 0 {
+                    self.e.alu_ri(AluOp::Or, d, (v << pos) & mask);
+                }
+            }
+            Val::Reg(rb) if pos == 0 && (len == 8 || len == 16) && rb != d => {
+                self.load(d, a);
+                self.e.mov_low(d, rb, (len / 8) as u8);
+            }
+            _ if pos == 0 && (len == 8 || len == 16) => {
+                self.load(RCX, b);
+                self.load(d, a);
+                self.e.mov_low(d, RCX, (len / 8) as u8);
+            }
+            _ => {
+                self.load(RCX, b);
+                self.e.shift_imm(ShiftOp::Shl, RCX, pos as u8);
+                self.e.alu_ri(AluOp::And, RCX, mask);
+                self.load(d, a);
+                self.e.alu_ri(AluOp::And, d, !mask);
+                self.e.alu_rr(AluOp::Or, d, RCX);
+            }
+        }
+        self.put(op.out(0), d);
     }
 
-    fn lower_extract(&mut self, op: &Op) {
+    /// d = bits pos..pos+len of a, zero- or sign-extended (movzx/movsx for the low byte or word).
+    fn lower_extract(&mut self, op: &Op, d: Reg, a: Val) {
         let (pos, len) = (op.konst(0), op.konst(1).clamp(1, 32));
-        self.load(RAX, self.val(op.input(0)));
-        if op.opc == Opcode::Sextract {
-            self.e.shift_imm(ShiftOp::Shl, RAX, (32 - pos - len) as u8);
-            self.e.shift_imm(ShiftOp::Sar, RAX, (32 - len) as u8);
+        let signed = op.opc == Opcode::Sextract;
+        if pos == 0 && (len == 8 || len == 16) {
+            return self.ext_into(d, a, (len / 8) as u8, signed);
+        }
+        self.load(d, a);
+        if signed {
+            self.e.shift_imm(ShiftOp::Shl, d, (32 - pos - len) as u8);
+            self.e.shift_imm(ShiftOp::Sar, d, (32 - len) as u8);
         } else {
-            self.e.shift_imm(ShiftOp::Shr, RAX, pos as u8);
-            if len < 32 {
-                self.e.alu_ri(AluOp::And, RAX, (1u32 << len) - 1);
+            self.e.shift_imm(ShiftOp::Shr, d, pos as u8);
+            if pos + len < 32 {
+                self.e.alu_ri(AluOp::And, d, (1u32 << len) - 1);
             }
         }
     }
@@ -679,59 +791,73 @@ impl Lower<'_, '_> {
 
     // ---- guest memory ----
 
-    /// Inline TLB fast path; misses jump to an out-of-line slow path.
-    ///   r11 = addr; rcx = &table[(addr >> PAGE_BITS) & mask]
-    ///   eax = (addr + size - 1) & PAGE_MASK; if eax != tag: slow path
-    ///   rcx = entry.addend; access [rcx + r11]
+    /// Inline TLB fast path (7 instructions plus the access with BMI2, 8 without); misses jump
+    /// to an out-of-line slow path. `A` is the address's own register: every register holding
+    /// an i32 value has bits 63..32 clear (all 32-bit writes zero-extend), so `[rcx + A]` stays
+    /// inside the page the entry maps.
+    ///   ecx = rorx(A, PAGE_BITS - 5) & (mask << 5)       ; entry offset (32-byte entries)
+    ///   eax = (A + size - 1) & PAGE_MASK                 ; page of the access's last byte
+    ///   cmp eax, [env + rcx + table + tag]; jne slow
+    ///   rcx = [env + rcx + table + addend]; access [rcx + A]
     fn lower_qemu_ldst(&mut self, op: &Op) {
         let is_store = op.opc == Opcode::QemuSt;
-        let (addr_t, memop, mmu_idx) = if is_store {
-            (op.input(1), MemOp(op.konst(0)), op.konst(1))
-        } else {
-            (op.input(0), MemOp(op.konst(0)), op.konst(1))
-        };
-        self.load(R11, self.val(addr_t));
-        if is_store {
-            self.load(RDX, self.val(op.input(0)));
-        }
+        let addr_t = if is_store { op.input(1) } else { op.input(0) };
+        let (memop, mmu_idx) = (MemOp(op.konst(0)), op.konst(1));
+        let addr = self.in_reg(addr_t, R11);
+        let value = is_store.then(|| self.in_reg(op.input(0), RDX));
         let lay = self.layout;
         let size = memop.size();
-        self.e.mov_rr(RCX, R11);
-        self.e.shift_imm(ShiftOp::Shr, RCX, (lay.page_bits - 5) as u8);
+        let shift = (lay.page_bits - 5) as u8;
+        if lay.bmi2 {
+            self.e.rorx(RCX, addr, shift);
+        } else {
+            self.e.mov_rr(RCX, addr);
+            self.e.shift_imm(ShiftOp::Shr, RCX, shift);
+        }
         self.e.alu_ri(AluOp::And, RCX, ((1u32 << lay.tlb_bits) - 1) << 5);
-        let table = lay.tlb_table_off[(mmu_idx as usize).min(1)];
-        self.e.add_mem64(RCX, ENV_REG, table);
-        self.e.lea_addi(RAX, R11, size - 1);
+        if size == 1 {
+            self.e.mov_rr(RAX, addr);
+        } else {
+            self.e.lea_addi(RAX, addr, size - 1);
+        }
         self.e.alu_ri(AluOp::And, RAX, !((1u32 << lay.page_bits) - 1));
+        let table = lay.tlb_table_off[(mmu_idx as usize).min(1)];
         let tag = if is_store { 4 } else { 0 };
-        self.e.cmp_mem32(RAX, RCX, tag);
+        self.e.cmp_mem32_idx(RAX, ENV_REG, RCX, table + tag);
         let entry = self.e.buf.new_label();
         let resume = self.e.buf.new_label();
         self.e.jcc(0x5, entry);
-        self.e.load64(RCX, RCX, 16);
+        self.e.load64_idx(RCX, ENV_REG, RCX, table + 16);
         let mut out = None;
-        if is_store {
-            self.e.store_indexed(RCX, R11, RDX, size as u8);
+        if let Some(v) = value {
+            self.e.store_indexed(RCX, addr, v, size as u8);
         } else {
-            let d = self.out_reg(op.out(0)).unwrap_or(RAX);
-            self.e.load_indexed(d, RCX, R11, size as u8, memop.signed());
+            let d = self.dest(op.out(0));
+            self.e.load_indexed(d, RCX, addr, size as u8, memop.signed());
             let home = (d == RAX).then(|| self.val(op.out(0)));
             self.put(op.out(0), d);
             out = Some((d, home));
         }
-        self.e.add_mem64_imm(ENV_REG, lay.tlb_hits_off, 1);
+        if lay.count_tlb_hits {
+            self.e.add_mem64_imm(ENV_REG, lay.tlb_hits_off, 1);
+        }
         self.e.bind(resume);
         let live = self.live_pool_regs(op.outputs());
-        self.slow.push(SlowPath { entry, resume, is_store, memop: memop.0, mmu_idx, live, out, insn: self.insn });
+        let memop = memop.0;
+        self.slow.push(SlowPath { entry, resume, is_store, memop, mmu_idx, addr, value, live, out, insn: self.insn });
     }
 
     /// Slow path: save live temps, write back pinned globals, call the softmmu, check for a fault.
+    /// Arguments: rsi = address, r8 = store value (moved through r11 so neither clobbers the other).
     fn emit_slow_path(&mut self, sp: SlowPath) {
         self.e.bind(sp.entry);
         self.sync_pinned();
         let pad = self.save_regs(&sp.live);
+        self.e.mov_rr(R11, sp.addr);
+        if let Some(v) = sp.value {
+            self.e.mov_rr(R8, v);
+        }
         self.e.mov_rr(RSI, R11);
-        self.e.mov_rr(R8, RDX);
         self.e.mov_ri(RDX, sp.memop);
         self.e.mov_ri(RCX, sp.mmu_idx);
         self.e.mov_rr64(RDI, ENV_REG);

@@ -43,8 +43,13 @@ const FRAME: i32 = 8 * regalloc::MAX_SLOTS as i32 + 8;
 /// Where generated code finds the softmmu TLB inside `env` (guest-specific, passed in).
 #[derive(Copy, Clone, Debug)]
 pub struct JitLayout {
-    /// Offsets in `env` of the host pointer to each mmu_idx's TLB table.
+    /// Offsets in `env` of each mmu_idx's TLB table (the tables are inline in `env`).
     pub tlb_table_off: [i32; 2],
+    /// The fast path counts its hits at `tlb_hits_off` (only for `--stats`: it costs a memory
+    /// read-modify-write per access).
+    pub count_tlb_hits: bool,
+    /// The host has BMI2: the fast path indexes the table with one `rorx`.
+    pub bmi2: bool,
     /// log2 of the number of entries per table.
     pub tlb_bits: u32,
     /// Offset in `env` of the 64-bit TLB hit counter.
@@ -62,6 +67,9 @@ pub struct JitLayout {
 pub struct TbInfo {
     pub id: u32,
     pub icount: u32,
+    /// Chaining is on and TB entries are not logged: a `goto_tb` back to the TB itself
+    /// (`TcgContext::goto_tb_self`) may loop inside the TB.
+    pub self_loops: bool,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
