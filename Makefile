@@ -66,3 +66,5 @@ include bench.mk
 include chaining.mk
 # make fuzz [FUZZ_TIME=seconds per target]  (cargo-fuzz, nightly; see docs/fuzzing.md)
 include fuzz.mk
+# make metal / run-metal    (the bare-metal host image in metal/, booted by qemu-system-x86_64)
+include metal.mk

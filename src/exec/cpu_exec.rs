@@ -131,8 +131,8 @@ impl Machine {
     /// Use the JIT backend with this executable region as its code buffer.
     ///
     /// # Safety
-    /// `region` must be valid, writable and executable for the life of the machine and used by
-    /// nothing else.
+    /// `region` must be valid for the life of the machine (`rw` writable, `rx` executable, views of
+    /// the same memory) and used by nothing else.
     pub unsafe fn enable_jit(&mut self, region: CodeRegion) -> bool {
         // SAFETY: per the contract.
         self.jit = unsafe { JitCache::new(region) };

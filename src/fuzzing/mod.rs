@@ -60,7 +60,7 @@ impl JitRegion {
     }
 
     fn region(&self) -> CodeRegion {
-        CodeRegion { ptr: self.0.ptr, len: self.0.len }
+        self.0
     }
 }
 

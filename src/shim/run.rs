@@ -54,7 +54,10 @@ pub const DEFAULT_TB_SIZE: usize = 64 << 20;
 /// Map the code buffer and hand it to the machine's JIT.
 fn enable_jit(machine: &mut Machine, len: usize) -> Result<(), String> {
     let kib = len >> 10;
-    let region = alloc_code_region(len).ok_or(format!("could not map {kib} KiB of executable memory for the JIT"))?;
+    let region = alloc_code_region(len).map_err(|e| format!("could not map {kib} KiB of JIT code memory: {e}"))?;
+    if !region.is_split() {
+        eprintln!("tcg86: warning: memfd_create is unavailable; the JIT code buffer is writable and executable");
+    }
     // SAFETY: a fresh mapping that only this machine uses; it is never unmapped, so it outlives
     // the machine.
     let ok = unsafe { machine.enable_jit(region) };

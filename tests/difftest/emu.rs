@@ -46,10 +46,9 @@ pub const BACKENDS: &[Backend] = &[
 /// Executable memory for the JIT, mapped once per thread and reused by each machine in turn.
 fn jit_region() -> Option<CodeRegion> {
     thread_local! {
-        static REGION: Option<(usize, usize)> =
-            tcg86::sys::host::alloc_code_region(4 << 20).map(|r| (r.ptr as usize, r.len));
+        static REGION: Option<CodeRegion> = tcg86::sys::host::alloc_code_region(4 << 20).ok();
     }
-    REGION.with(|r| r.map(|(ptr, len)| CodeRegion { ptr: ptr as *mut u8, len }))
+    REGION.with(|r| *r)
 }
 
 /// GDT with a flat 32-bit code (0x10) and data (0x18) segment; IDT with `hlt` stubs.

@@ -31,7 +31,8 @@ struct Reloc {
 
 pub struct CodeBuf<'a> {
     mem: &'a mut [u8],
-    /// Offset of `mem[0]` within the whole code region (for absolute addresses).
+    /// Host address where `mem[0]` runs (for absolute addresses and rel32 displacements). With a
+    /// split W^X region `mem` is the writable view and this is in the executable one.
     pub base_addr: usize,
     pos: usize,
     labels: Vec<Option<usize>>,
@@ -40,7 +41,7 @@ pub struct CodeBuf<'a> {
 }
 
 impl<'a> CodeBuf<'a> {
-    /// A buffer over `mem`, whose first byte lives at host address `base_addr`.
+    /// A buffer writing into `mem`, whose first byte runs at host address `base_addr`.
     pub fn new(mem: &'a mut [u8], base_addr: usize) -> CodeBuf<'a> {
         CodeBuf { mem, base_addr, pos: 0, labels: Vec::new(), relocs: Vec::new(), overflow: false }
     }

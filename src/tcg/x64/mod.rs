@@ -8,6 +8,11 @@
 //! Code-buffer layout: [prologue | epilogue | TB code …]. TBs are appended; when the buffer is full
 //! the caller flushes everything and starts again after the epilogue. The region is never
 //! re-protected per TB.
+//!
+//! W^X: the platform may hand the region out as two views of the same memory ([`CodeRegion`]).
+//! Bytes are only ever written through the read-write view; every address the JIT computes,
+//! records or jumps to (rel32 targets, `HostCode::addr`, `goto_tb` sites, the epilogue) is in the
+//! read-execute view.
 
 pub mod codebuf;
 pub mod emit;
@@ -75,11 +80,28 @@ pub enum CompileError {
     TooComplex,
 }
 
-/// An executable memory region owned by the platform.
+/// The JIT's code memory, owned by the platform: `len` bytes seen through two views. Code runs
+/// at `rx` (read-execute) and is written through `rw` (read-write); the views may be one and the
+/// same mapping (bare metal, or a host without split mappings).
 #[derive(Copy, Clone, Debug)]
 pub struct CodeRegion {
-    pub ptr: *mut u8,
+    pub rx: *const u8,
+    pub rw: *mut u8,
     pub len: usize,
+}
+
+impl CodeRegion {
+    /// Whether the views are distinct mappings (no page both writable and executable).
+    pub fn is_split(&self) -> bool {
+        self.rx != self.rw.cast_const()
+    }
+
+    /// The writable alias of the `size` bytes that run at `addr`, if they lie inside the region.
+    fn rw_alias(&self, addr: usize, size: usize) -> Option<*mut u8> {
+        let off = addr.checked_sub(self.rx as usize)?;
+        // SAFETY: `off + size <= len` (checked first), so the result stays inside the rw view.
+        (off.checked_add(size)? <= self.len).then(|| unsafe { self.rw.add(off) })
+    }
 }
 
 /// Host code of one TB.
@@ -128,12 +150,12 @@ impl JitCache {
     /// Set up the prologue and epilogue at the start of `region`.
     ///
     /// # Safety
-    /// `region` must be valid, writable and executable memory for the life of the cache, used by
-    /// nothing else.
+    /// `region` must be valid for the life of the cache and used by nothing else: `rw` writable and
+    /// `rx` executable, both views of the same `len` bytes.
     pub unsafe fn new(region: CodeRegion) -> Option<JitCache> {
         // SAFETY: per the contract.
-        let mem = unsafe { core::slice::from_raw_parts_mut(region.ptr, region.len) };
-        let mut e = Emitter::new(CodeBuf::new(mem, region.ptr as usize));
+        let mem = unsafe { core::slice::from_raw_parts_mut(region.rw, region.len) };
+        let mut e = Emitter::new(CodeBuf::new(mem, region.rx as usize));
         // prologue: save callee-saved registers, make the frame, pin env, enter the TB.
         for r in [RBP, RBX, R12, R13, R14, R15] {
             e.push_r(r);
@@ -164,9 +186,9 @@ impl JitCache {
     ) -> Result<Compiled, CompileError> {
         let start = self.used;
         // SAFETY: [used, len) lies inside the region, which `new`'s contract makes ours.
-        let mem = unsafe { core::slice::from_raw_parts_mut(self.region.ptr.add(start), self.region.len - start) };
-        let buf = CodeBuf::new(mem, self.region.ptr as usize + start);
-        let base = self.region.ptr as usize + start;
+        let mem = unsafe { core::slice::from_raw_parts_mut(self.region.rw.add(start), self.region.len - start) };
+        let base = self.region.rx as usize + start;
+        let buf = CodeBuf::new(mem, base);
         let out = lower::compile(ctx, buf, rt, layout, self.epilogue, tb)?;
         self.used = (start + out.size).next_multiple_of(16).min(self.region.len);
         self.bytes_emitted += out.size as u64;
@@ -190,8 +212,9 @@ impl JitCache {
 
     /// The host bytes of a TB (for disassembly).
     pub fn code_bytes(&self, code: HostCode) -> &[u8] {
-        // SAFETY: `code` was produced by `compile` on this region and lies inside it.
-        unsafe { core::slice::from_raw_parts(code.addr as *const u8, code.size) }
+        let Some(p) = self.region.rw_alias(code.addr, code.size) else { return &[] };
+        // SAFETY: `rw_alias` checked that the bytes lie inside the region, valid per `new`.
+        unsafe { core::slice::from_raw_parts(p, code.size) }
     }
 
     /// Run a TB.
@@ -201,7 +224,7 @@ impl JitCache {
     /// `code` a TB of this cache that has not been flushed.
     pub unsafe fn exec(&self, code: HostCode, env: *mut u8) -> JitExit {
         // SAFETY: the region starts with the prologue, whose calling convention is `EntryFn`.
-        let entry: EntryFn = unsafe { core::mem::transmute::<*mut u8, EntryFn>(self.region.ptr) };
+        let entry: EntryFn = unsafe { core::mem::transmute::<*const u8, EntryFn>(self.region.rx) };
         // SAFETY: per the contract.
         let raw = unsafe { entry(env, code.addr) };
         let tb = ((raw >> 32) as u32).wrapping_sub(1);
@@ -212,14 +235,15 @@ impl JitCache {
 
     /// Point the `jmp rel32` at `site` to `target` (QEMU's `tb_set_jmp_target`): chaining when
     /// `target` is another TB's code, unchaining when it is the instruction after the jump.
+    /// `site` and `target` are execute-view addresses; the displacement is written through the
+    /// read-write view.
     pub fn patch_jump(&mut self, site: usize, target: usize) {
-        let lo = self.region.ptr as usize;
-        if site < lo || site + 5 > lo + self.used {
-            return;
-        }
+        let used = CodeRegion { len: self.used, ..self.region };
+        let Some(jmp) = used.rw_alias(site, 5) else { return };
         let rel = (target as isize - (site as isize + 5)) as i32;
-        // SAFETY: `site` lies inside the used part of our region (checked above) and holds a
-        // 5-byte `jmp rel32` emitted by `lower`; single-threaded, so no other CPU runs it.
-        unsafe { core::ptr::copy_nonoverlapping(rel.to_le_bytes().as_ptr(), (site + 1) as *mut u8, 4) };
+        // SAFETY: the 5 bytes at `jmp` lie inside the used part of our region (checked by
+        // `rw_alias`) and hold a `jmp rel32` emitted by `lower`, whose rel32 field starts at byte 1;
+        // single-threaded, so no CPU runs it meanwhile.
+        unsafe { core::ptr::copy_nonoverlapping(rel.to_le_bytes().as_ptr(), jmp.add(1), 4) };
     }
 }
