@@ -588,20 +588,24 @@ impl Lower<'_, '_> {
         self.put(op.out(0), d);
     }
 
+    /// The 64-bit product in rax (operands sign- or zero-extended to 64 bits, straight from
+    /// their registers): the low half is eax, the high half eax after `shr rax, 32`.
     fn lower_mul2(&mut self, op: &Op) {
         let signed = op.opc == Opcode::Muls2;
-        self.load(RAX, self.val(op.input(0)));
-        self.load(RCX, self.val(op.input(1)));
-        if signed {
-            self.e.movsxd(RAX, RAX);
-            self.e.movsxd(RCX, RCX);
+        for (r, i) in [(RAX, 0), (RCX, 1)] {
+            match (self.val(op.input(i)), signed) {
+                (Val::Reg(s), true) => self.e.movsxd(r, s),
+                (v, true) => {
+                    self.load(r, v);
+                    self.e.movsxd(r, r);
+                }
+                (v, false) => self.load(r, v),
+            }
         }
         self.e.imul_rr64(RAX, RCX);
-        self.e.mov_rr64(RCX, RAX);
-        self.e.shr64_imm(RCX, 32);
-        self.e.mov_rr(RAX, RAX);
         self.put(op.out(0), RAX);
-        self.put(op.out(1), RCX);
+        self.e.shr64_imm(RAX, 32);
+        self.put(op.out(1), RAX);
     }
 
     /// clz: bsr gives the index i of the top bit and clz = i ^ 31; for a zero input the result is
