@@ -32,8 +32,6 @@ pub struct X86Cpu {
     /// Guest instructions generated code may still run before returning to `cpu_exec` (each TB
     /// entry subtracts its size; see `JitLayout::budget_off`).
     pub icount_budget: i32,
-    /// Id of the TB being executed.
-    pub current_tb: u32,
     /// Per-vCPU TB jump cache, also read by `lookup_and_goto_ptr`.
     pub tb_jmp_cache: TbJmpCache,
     /// False with `-d nochain`: generated code never jumps to another TB directly.
@@ -65,7 +63,6 @@ impl X86Cpu {
             tsc: 0,
             jit_tlb_hits: 0,
             icount_budget: 0,
-            current_tb: 0,
             tb_jmp_cache: TbJmpCache::new(),
             chaining: true,
             log_tb_entry: false,
@@ -87,7 +84,6 @@ impl X86Cpu {
             tlb_hits_off: offset_of!(X86Cpu, jit_tlb_hits) as i32,
             page_bits: PAGE_BITS,
             budget_off: offset_of!(X86Cpu, icount_budget) as i32,
-            current_tb_off: offset_of!(X86Cpu, current_tb) as i32,
         }
     }
 

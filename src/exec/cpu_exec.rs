@@ -377,7 +377,6 @@ impl Machine {
         self.log_entry(id);
         self.stats.tbs_executed += 1;
         self.cpu.icount_budget = budget;
-        self.cpu.current_tb = id.0;
         let env = self.cpu.env_ptr();
         let tb = self.tbs.get_mut(id);
         tb.exec_count += 1;

@@ -14,7 +14,7 @@ use tcg86::frontend::helpers::EXIT_HALTED;
 use tcg86::hw::pc::pc_bus;
 use tcg86::hw::{CharSink, NullSink};
 use tcg86::loader::{boot_multiboot, BootParams, Module};
-use tcg86::sys::host::alloc_code_region;
+use tcg86::sys::host::{alloc_code_region, map_rwx};
 
 /// Boot and run; `Ok` is the exit status, `Err` the message for an emulator error.
 pub fn run(cfg: &Config) -> Result<i32, String> {
@@ -33,7 +33,7 @@ pub fn run(cfg: &Config) -> Result<i32, String> {
         machine.perf_map = Some(open_log(Some(&format!("/tmp/perf-{}.map", std::process::id())))?);
     }
     if cfg.backend == Backend::Jit {
-        enable_jit(&mut machine, cfg.tb_size.unwrap_or(DEFAULT_TB_SIZE))?;
+        enable_jit(&mut machine, cfg.tb_size.unwrap_or(DEFAULT_TB_SIZE), cfg.perfmap)?;
     }
     let reason = machine.cpu_exec();
     let status = report(reason, &machine);
@@ -51,11 +51,13 @@ pub fn run(cfg: &Config) -> Result<i32, String> {
 /// Code buffer size for the JIT when `--tb-size` is not given.
 pub const DEFAULT_TB_SIZE: usize = 64 << 20;
 
-/// Map the code buffer and hand it to the machine's JIT.
-fn enable_jit(machine: &mut Machine, len: usize) -> Result<(), String> {
+/// Map the code buffer and hand it to the machine's JIT. With `-perfmap` it is one anonymous
+/// read-write-execute mapping: perf names samples from a perf map only in anonymous memory.
+fn enable_jit(machine: &mut Machine, len: usize, perfmap: bool) -> Result<(), String> {
     let kib = len >> 10;
-    let region = alloc_code_region(len).map_err(|e| format!("could not map {kib} KiB of JIT code memory: {e}"))?;
-    if !region.is_split() {
+    let region = if perfmap { map_rwx(len) } else { alloc_code_region(len) };
+    let region = region.map_err(|e| format!("could not map {kib} KiB of JIT code memory: {e}"))?;
+    if !region.is_split() && !perfmap {
         eprintln!("tcg86: warning: memfd_create is unavailable; the JIT code buffer is writable and executable");
     }
     // SAFETY: a fresh mapping that only this machine uses; it is never unmapped, so it outlives

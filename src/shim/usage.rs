@@ -20,7 +20,8 @@ Options (QEMU's):
   -accel tcg[,backend=interp|jit][,tb-size=MIB]
                           the backend: x86-64 JIT (default) or interpreter
   -perfmap                write /tmp/perf-PID.map (each JIT-compiled TB as guest-0xPC) so
-                          `perf report` names the host code it samples
+                          `perf report` names the host code it samples (the code buffer is then
+                          one anonymous RWX mapping: perf ignores maps of a memfd)
   -display none           accepted: there is no display
   -nographic              accepted: the serial port is on stdio already
   -no-reboot              accepted: a triple fault always stops the machine

@@ -99,8 +99,9 @@ fn map_shared(fd: i32, len: usize, prot: i32) -> Option<*mut u8> {
     (p != libc::MAP_FAILED).then_some(p.cast())
 }
 
-/// The fallback without `memfd_create`: one anonymous read-write-execute mapping.
-fn map_rwx(len: usize) -> Result<CodeRegion, CodeRegionError> {
+/// One anonymous read-write-execute mapping: the fallback without `memfd_create`, and the region
+/// for `-perfmap` (perf reads `/tmp/perf-PID.map` only for anonymous memory, not for a memfd).
+pub fn map_rwx(len: usize) -> Result<CodeRegion, CodeRegionError> {
     let prot = libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC;
     // SAFETY: an anonymous private mapping with no address hint has no preconditions.
     let p = unsafe { libc::mmap(null_mut(), len, prot, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0) };

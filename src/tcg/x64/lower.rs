@@ -235,13 +235,12 @@ impl Lower<'_, '_> {
 
     /// TB entry (every way in: from the loop, chained, or through lookup_and_goto_ptr):
     ///   budget -= icount; if negative: budget += icount, leave with EXIT_REQUESTED
-    ///   current_tb = id; load the pinned globals
+    ///   load the pinned globals
     fn tb_entry(&mut self) {
         let lay = self.layout;
         let stop = self.e.buf.new_label();
         self.e.sub_mem32_imm(ENV_REG, lay.budget_off, self.tb.icount as i32);
         self.e.jcc(0x8, stop);
-        self.e.store_imm32(ENV_REG, lay.current_tb_off, self.tb.id);
         self.load_pinned();
         self.budget_stop = Some(stop);
         if self.self_slots.contains(&true) {

@@ -58,8 +58,6 @@ pub struct JitLayout {
     /// Offset in `env` of the i32 instruction budget, decremented at each TB entry; a TB that
     /// would drive it negative leaves with `EXIT_REQUESTED` instead of running.
     pub budget_off: i32,
-    /// Offset in `env` of the u32 id of the TB running now (for self-modifying-code checks).
-    pub current_tb_off: i32,
 }
 
 /// What the exec loop tells the compiler about the TB.
