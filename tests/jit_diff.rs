@@ -229,7 +229,7 @@ fn interp_and_jit_agree_on_random_ir() {
         // SAFETY: `a` is a live CPU; the runtime matches it.
         let ea = unsafe { interp::exec(&code, a.env_ptr(), &rt) };
         jit.flush();
-        let info = TbInfo { id: 7, icount: 1, self_loops: false };
+        let info = TbInfo { id: 7, icount: 1, chain: false };
         let host = jit.compile(&g.ctx, &rt, &layout, info).expect("compile");
         b.icount_budget = i32::MAX;
         // SAFETY: compiled for this layout; `b` is a live CPU.

@@ -5,7 +5,7 @@
 //! TB runs, that pointer is the only way anything touches the CPU.
 
 use super::jmp_cache::TbJmpCache;
-use super::state::{CpuState, EXCP_EXIT};
+use super::state::{offsets, CpuState, EXCP_EXIT};
 use crate::hw::Bus;
 use crate::softmmu::code_pages::CodePages;
 use crate::softmmu::tlb::PAGE_BITS;
@@ -84,6 +84,8 @@ impl X86Cpu {
             tlb_hits_off: offset_of!(X86Cpu, jit_tlb_hits) as i32,
             page_bits: PAGE_BITS,
             budget_off: offset_of!(X86Cpu, icount_budget) as i32,
+            eip_off: (offset_of!(X86Cpu, env) + offsets::EIP as usize) as i32,
+            jmp_cache_off: (offset_of!(X86Cpu, tb_jmp_cache) + offset_of!(TbJmpCache, table)) as i32,
         }
     }
 

@@ -141,14 +141,14 @@ impl Machine {
 
     /// Compile optimized IR with the JIT, flushing the code buffer once if it is full.
     fn jit_compile(&mut self, ir: &TcgContext, icount: u32) -> Option<Compiled> {
-        let self_loops = self.cpu.chaining && !self.cpu.log_tb_entry;
-        let info = TbInfo { id: self.tbs.next_id().0, icount, self_loops };
+        let chain = self.cpu.chaining && !self.cpu.log_tb_entry;
+        let info = TbInfo { id: self.tbs.next_id().0, icount, chain };
         let jit = self.jit.as_mut()?;
         match jit.compile(ir, &self.rt, &self.layout, info) {
             Ok(c) => Some(c),
             Err(CompileError::BufferFull) => {
                 self.tb_flush();
-                let info = TbInfo { id: self.tbs.next_id().0, icount, self_loops };
+                let info = TbInfo { id: self.tbs.next_id().0, icount, chain };
                 self.jit.as_mut()?.compile(ir, &self.rt, &self.layout, info).ok()
             }
             Err(CompileError::TooComplex) => None,
@@ -187,6 +187,7 @@ impl Machine {
             flags: tb.key.flags,
             tb: id.0,
             host: tb.host.map_or(0, |h| h.addr),
+            pad: 0,
         };
         self.cpu.tb_jmp_cache.set(e);
     }

@@ -122,7 +122,7 @@ impl DisasContext<'_> {
             self.tcg.gen_exit_tb(exit_slot(slot));
         } else {
             self.gen_jmp_im(eip);
-            self.tcg.gen_lookup_and_goto_ptr();
+            self.gen_lookup_and_goto_ptr();
         }
         self.is_jmp = DisasJump::NoReturn;
     }
@@ -138,8 +138,17 @@ impl DisasContext<'_> {
     pub fn gen_jmp_dynamic(&mut self, eip: crate::tcg::Temp) {
         self.gen_update_cc_op();
         self.tcg.gen_st(eip, offsets::EIP);
-        self.tcg.gen_lookup_and_goto_ptr();
+        self.gen_lookup_and_goto_ptr();
         self.is_jmp = DisasJump::NoReturn;
+    }
+
+    /// `lookup_tb_ptr` + `goto_ptr` after eip and `cc_op` were stored, noting the key it looks up:
+    /// the TB's own CS base and hflags (near jumps change neither) and the static `cc_op`.
+    fn gen_lookup_and_goto_ptr(&mut self) {
+        let flags = (self.flags & hflags::TB_MASK) | (self.cc_op as u32) << hflags::TB_CC_OP_SHIFT;
+        let site = (self.cc_op != CcOp::Dynamic).then(|| (self.cs_base(), flags));
+        self.tcg.lookup_key = self.tcg.lookup_key.merge(site);
+        self.tcg.gen_lookup_and_goto_ptr();
     }
 
     /// The CS base captured in the TB key.

@@ -340,6 +340,35 @@ pub struct TcgContext {
     /// `goto_tb` slot n jumps back to the start of this TB under the same TB key (set by the
     /// frontend): a backend that chains may loop inside the TB instead of leaving it.
     pub goto_tb_self: [bool; 2],
+    /// The TB key every `lookup_tb_ptr` of this TB looks up, when the frontend knows it.
+    pub lookup_key: LookupKey,
+}
+
+/// The (cs_base, flags) part of the TB key a `lookup_tb_ptr` looks up (the pc comes from `env`).
+/// Known when the frontend knows the flags state there statically: the backend may then probe the
+/// jump cache inline with constants.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum LookupKey {
+    /// No `lookup_tb_ptr` yet.
+    #[default]
+    Unset,
+    Known {
+        cs_base: u32,
+        flags: u32,
+    },
+    /// Known only at run time (dynamic `cc_op`, or two sites disagree).
+    Dynamic,
+}
+
+impl LookupKey {
+    /// This key merged with the one of another `lookup_tb_ptr` site (`None`: not static).
+    pub fn merge(self, site: Option<(u32, u32)>) -> LookupKey {
+        match (self, site) {
+            (LookupKey::Unset, Some((cs_base, flags))) => LookupKey::Known { cs_base, flags },
+            (k @ LookupKey::Known { cs_base, flags }, Some(s)) if s == (cs_base, flags) => k,
+            _ => LookupKey::Dynamic,
+        }
+    }
 }
 
 /// The `env` temp is always temp 0.
@@ -355,7 +384,8 @@ impl TcgContext {
         }
         let nb_globals = temps.len() as u32;
         let ops = Vec::with_capacity(256);
-        TcgContext { temps, ops, consts: BTreeMap::new(), nb_globals, nb_labels: 0, goto_tb_self: [false; 2] }
+        let (goto_tb_self, lookup_key) = ([false; 2], LookupKey::Unset);
+        TcgContext { temps, ops, consts: BTreeMap::new(), nb_globals, nb_labels: 0, goto_tb_self, lookup_key }
     }
 
     pub fn temp(&self, t: Temp) -> &TempInfo {

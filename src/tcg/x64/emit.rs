@@ -223,6 +223,11 @@ impl<'a> Emitter<'a> {
         self.buf.extend(&[0xc4, rxb, 0x7b, 0xf0, 0xc0 | ((d & 7) << 3) | (s & 7), n]);
     }
 
+    /// cmp dword [base + disp], v
+    pub fn cmp_mem32_imm(&mut self, base: Reg, disp: i32, v: u32) {
+        dynasm!(self.buf ; .arch x64 ; cmp DWORD [Rq(base) + disp], v as i32);
+    }
+
     /// cmp a, dword [base + index + disp]
     pub fn cmp_mem32_idx(&mut self, a: Reg, base: Reg, index: Reg, disp: i32) {
         dynasm!(self.buf ; .arch x64 ; cmp Rd(a), DWORD [Rq(base) + Rq(index) + disp]);

@@ -8,7 +8,8 @@ use super::codebuf::{CodeBuf, DynLabel};
 use super::emit::{x86_cc, AluOp, Emitter, Reg, ShiftOp, ENV_REG, R11, R8, RAX, RCX, RDI, RDX, RSI, RSP};
 use super::regalloc::{plan, Home, Plan, POOL_REGS};
 use super::{ret_word, CompileError, JitLayout, TbInfo, EXIT_REQUESTED, RET_RAISED};
-use crate::tcg::ir::{Cond, HelperFlags, MemOp, Op, TcgContext, Temp, HELPER_EXIT};
+use crate::cpu::jmp_cache::{TbJmpCache, TB_JMP_CACHE_BITS, TB_JMP_CACHE_SIZE};
+use crate::tcg::ir::{Cond, HelperFlags, LookupKey, MemOp, Op, TcgContext, Temp, HELPER_EXIT};
 use crate::tcg::opcode::Opcode;
 use crate::tcg::Runtime;
 use alloc::vec;
@@ -66,6 +67,9 @@ struct Lower<'a, 'c> {
     body: Option<DynLabel>,
     /// `goto_tb` slots that loop back inside the TB.
     self_slots: [bool; 2],
+    lookup_key: LookupKey,
+    /// `lookup_tb_ptr` called its helper, which wrote the pinned globals back.
+    synced_for_goto_ptr: bool,
 }
 
 /// The result of lowering one TB.
@@ -108,7 +112,9 @@ pub fn compile(
         jmp_offsets: [None; 2],
         budget_stop: None,
         body: None,
-        self_slots: ctx.goto_tb_self.map(|s| s && tb.self_loops),
+        self_slots: ctx.goto_tb_self.map(|s| s && tb.chain),
+        lookup_key: ctx.lookup_key,
+        synced_for_goto_ptr: false,
     };
     l.tb_entry();
     for (i, op) in ctx.ops.iter().enumerate() {
@@ -685,12 +691,18 @@ impl Lower<'_, '_> {
     /// lookup_tb_ptr: write back pinned globals (the TB key it builds reads `cc_op` from env),
     /// then ask the jump cache for the next TB's code (a call).
     fn lookup_tb_ptr(&mut self, op: &Op) {
-        self.sync_pinned();
-        let live = self.live_pool_regs(op.outputs());
-        let pad = self.save_regs(&live);
-        self.e.mov_rr64(RDI, ENV_REG);
-        self.e.call_abs(self.rt.lookup_tb_ptr as usize);
-        self.restore_regs(&live, pad);
+        match (self.tb.chain, self.lookup_key) {
+            (true, LookupKey::Known { cs_base, flags }) => self.probe_jmp_cache(cs_base, flags),
+            _ => {
+                self.sync_pinned();
+                self.synced_for_goto_ptr = true;
+                let live = self.live_pool_regs(op.outputs());
+                let pad = self.save_regs(&live);
+                self.e.mov_rr64(RDI, ENV_REG);
+                self.e.call_abs(self.rt.lookup_tb_ptr as usize);
+                self.restore_regs(&live, pad);
+            }
+        }
         // The result is a 64-bit host pointer: keep all of it.
         match self.out_reg(op.out(0)) {
             Some(d) => self.e.mov_rr64(d, RAX),
@@ -702,9 +714,47 @@ impl Lower<'_, '_> {
         }
     }
 
-    /// goto_ptr: write back pinned globals; jump to the code if non-null, else return to the loop.
+    /// The helper's jump-cache lookup inline, with the key's CS base and flags as constants:
+    ///   eax = [env + eip] + cs_base
+    ///   rcx = table + 32 * ((eax ^ eax >> 12 ^ flags_hash) & (size - 1))
+    ///   rax = [rcx] == eax && [rcx + 8] == flags && [rcx + 4] == cs_base ? [rcx + 16] : 0
+    fn probe_jmp_cache(&mut self, cs_base: u32, flags: u32) {
+        let lay = self.layout;
+        self.e.load32(RAX, ENV_REG, lay.eip_off);
+        if cs_base != 0 {
+            self.e.alu_ri(AluOp::Add, RAX, cs_base);
+        }
+        let mask = (TB_JMP_CACHE_SIZE - 1) as u32;
+        self.e.mov_rr(RCX, RAX);
+        self.e.shift_imm(ShiftOp::Shr, RCX, TB_JMP_CACHE_BITS as u8);
+        self.e.alu_rr(AluOp::Xor, RCX, RAX);
+        let k = TbJmpCache::flags_hash(flags) & mask;
+        if k != 0 {
+            self.e.alu_ri(AluOp::Xor, RCX, k);
+        }
+        self.e.alu_ri(AluOp::And, RCX, mask);
+        self.e.shift_imm(ShiftOp::Shl, RCX, 5);
+        self.e.add_mem64(RCX, ENV_REG, lay.jmp_cache_off);
+        let (miss, done) = (self.e.buf.new_label(), self.e.buf.new_label());
+        self.e.cmp_mem32(RAX, RCX, 0);
+        self.e.jcc(0x5, miss);
+        self.e.cmp_mem32_imm(RCX, 8, flags);
+        self.e.jcc(0x5, miss);
+        self.e.cmp_mem32_imm(RCX, 4, cs_base);
+        self.e.jcc(0x5, miss);
+        self.e.load64(RAX, RCX, 16);
+        self.e.jmp(done);
+        self.e.bind(miss);
+        self.e.mov_ri(RAX, 0);
+        self.e.bind(done);
+    }
+
+    /// goto_ptr: write back pinned globals (unless the helper call of `lookup_tb_ptr` just did);
+    /// jump to the code if non-null, else return to the loop.
     fn goto_ptr(&mut self, op: &Op) {
-        self.sync_pinned();
+        if !core::mem::take(&mut self.synced_for_goto_ptr) {
+            self.sync_pinned();
+        }
         let target = match self.val(op.input(0)) {
             Val::Reg(r) => r,
             Val::Mem(b, d) => {

@@ -58,6 +58,10 @@ pub struct JitLayout {
     /// Offset in `env` of the i32 instruction budget, decremented at each TB entry; a TB that
     /// would drive it negative leaves with `EXIT_REQUESTED` instead of running.
     pub budget_off: i32,
+    /// Offset in `env` of the guest eip.
+    pub eip_off: i32,
+    /// Offset in `env` of the jump cache's table address (`TbJmpCache::table`).
+    pub jmp_cache_off: i32,
 }
 
 /// What the exec loop tells the compiler about the TB.
@@ -65,9 +69,10 @@ pub struct JitLayout {
 pub struct TbInfo {
     pub id: u32,
     pub icount: u32,
-    /// Chaining is on and TB entries are not logged: a `goto_tb` back to the TB itself
-    /// (`TcgContext::goto_tb_self`) may loop inside the TB.
-    pub self_loops: bool,
+    /// Chaining is on and TB entries are not logged, so generated code may go on to the next TB
+    /// itself: a `goto_tb` back to the TB itself (`TcgContext::goto_tb_self`) loops inside the
+    /// TB, and `lookup_tb_ptr` with a static key probes the jump cache inline.
+    pub chain: bool,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
