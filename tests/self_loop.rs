@@ -21,7 +21,10 @@ const SUM_LOOP: &[u8] =
 
 #[test]
 fn a_self_looping_tb_stops_where_the_interpreter_stops() {
-    let limits = (1..=40).chain([97, 98, 99, 100, 101, 500, 899, 900, 901, 904, 905, 10_000]);
+    // The exec loop translates B (and so runs it in the JIT) only when at least a whole TB's
+    // worth of instructions (512) is left after A: limits from 517 on stop inside B's loop, at
+    // each of its three instructions in turn.
+    let limits = (1..=12).chain(510..=560).chain([899, 900, 901, 904, 905, 10_000]);
     for limit in limits {
         let (ri, ci, ni) = run_on(SUM_LOOP, |_| {}, limit, false);
         let (rj, cj, nj) = run_on(SUM_LOOP, |_| {}, limit, true);

@@ -41,7 +41,9 @@ pub fn run_limited(code: &[u8], setup: impl FnOnce(&mut X86Cpu), max_insns: u64)
 }
 
 /// Run `code` for at most `max_insns` guest instructions with the interpreter or (`jit`) the
-/// JIT with chaining; also returns the number of guest instructions executed.
+/// JIT with chaining; also returns the number of guest instructions executed. TBs hold at most
+/// `max_insns` instructions: the exec loop runs a TB whole only when the limit leaves room for
+/// it (else it interprets single instructions), so the backend itself runs up to the stop.
 pub fn run_on(
     code: &[u8],
     setup: impl FnOnce(&mut X86Cpu),
@@ -57,7 +59,8 @@ pub fn run_on(
     cpu.env.regs[4] = STACK_TOP;
     setup(&mut cpu);
     let log = test_logger();
-    let opts = ExecOptions { max_insns: Some(max_insns), ..Default::default() };
+    let tb_max_insns = max_insns.min(ExecOptions::default().tb_max_insns as u64) as u32;
+    let opts = ExecOptions { max_insns: Some(max_insns), tb_max_insns, ..Default::default() };
     let mut m = Machine::new(cpu, opts, log);
     if jit {
         let region = tcg86::sys::host::alloc_code_region(1 << 20).expect("executable memory for the JIT");

@@ -77,6 +77,11 @@ fn install_tables(cpu: &mut X86Cpu) -> Result<(), String> {
 
 /// A machine with the sequence, its initial state and the tables loaded.
 fn machine(seq: &Sequence, backend: &Backend) -> Result<Machine, String> {
+    machine_limited(seq, backend, 10_000, backend.tb_max_insns)
+}
+
+/// [`machine`] stopping after `max_insns` guest instructions, with TBs of at most `tb_max`.
+fn machine_limited(seq: &Sequence, backend: &Backend, max_insns: u64, tb_max: u32) -> Result<Machine, String> {
     let mut bus = Bus::new();
     bus.add(DEBUG_EXIT_PORT, 1, Box::new(DebugExit));
     let mut cpu = Box::new(X86Cpu::new(RAM, 8, bus));
@@ -90,7 +95,7 @@ fn machine(seq: &Sequence, backend: &Backend) -> Result<Machine, String> {
     cpu.env.regs = seq.init.regs;
     cpu.env.set_eflags(seq.init.eflags, COMPARED);
     let log = Logger { mask: Default::default(), sink: Box::new(NoLog) };
-    let opts = ExecOptions { max_insns: Some(10_000), tb_max_insns: backend.tb_max_insns, ..Default::default() };
+    let opts = ExecOptions { max_insns: Some(max_insns), tb_max_insns: tb_max, ..Default::default() };
     let mut m = Machine::new(cpu, opts, log);
     m.cpu.chaining = backend.chaining;
     if backend.jit {
@@ -102,6 +107,34 @@ fn machine(seq: &Sequence, backend: &Backend) -> Result<Machine, String> {
         }
     }
     Ok(m)
+}
+
+/// Run `seq` under `backend` for at most `max_insns` instructions, in TBs of at most that many
+/// (the exec loop runs a TB whole only when the limit leaves room for it, so the backend itself
+/// runs up to the stop); the whole state it stops in as text: exit, instruction count, eip,
+/// registers, EFLAGS, the lazy flags, segments, pending exception, scratch and stack memory.
+pub fn stop_state(seq: &Sequence, backend: &Backend, max_insns: u64) -> Result<String, String> {
+    let tb_max = max_insns.min(backend.tb_max_insns as u64) as u32;
+    let mut m = machine_limited(seq, backend, max_insns, tb_max)?;
+    let exit = m.cpu_exec();
+    let e = &m.cpu.env;
+    let segs: Vec<(u32, u32)> = e.segs.iter().map(|s| (s.selector, s.base)).collect();
+    let mem: Vec<u8> = (0..REGION_SIZE).map(|i| m.cpu.mem.read_u8(PhysAddr(SCRATCH + i))).collect();
+    let stack: Vec<u8> =
+        (0..64).map(|i| m.cpu.mem.read_u8(PhysAddr(e.regs[4].wrapping_sub(32).wrapping_add(i)))).collect();
+    Ok(format!(
+        "{exit:?} after {} insns, eip {:#x}, regs {:x?}, eflags {:#x}, cc_op {} dst {:#x} src {:#x} src2 {:#x}, \
+         segs {segs:x?}, exception {}\nmem {mem:x?}\nstack {stack:x?}",
+        m.stats.insns,
+        e.eip,
+        e.regs,
+        e.get_eflags(),
+        e.cc_op,
+        e.cc_dst,
+        e.cc_src,
+        e.cc_src2,
+        e.exception_index
+    ))
 }
 
 /// Run `seq` under `backend`.
