@@ -229,7 +229,11 @@ fn interp_and_jit_agree_on_random_ir() {
         // SAFETY: `a` is a live CPU; the runtime matches it.
         let ea = unsafe { interp::exec(&code, a.env_ptr(), &rt) };
         jit.flush();
-        let info = TbInfo { id: 7, icount: 1, chain: false };
+        // Odd seeds plan as for a TB that loops inside itself: spare pool registers then pin
+        // more globals (caller-saved: saved around the TLB slow-path calls).
+        let loops = seed % 2 == 1;
+        g.ctx.goto_tb_self[0] = loops;
+        let info = TbInfo { id: 7, icount: 1, chain: loops };
         let host = jit.compile(&g.ctx, &rt, &layout, info).expect("compile");
         b.icount_budget = i32::MAX;
         // SAFETY: compiled for this layout; `b` is a live CPU.

@@ -6,7 +6,7 @@
 
 use super::codebuf::{CodeBuf, DynLabel};
 use super::emit::{x86_cc, AluOp, Emitter, Reg, ShiftOp, ENV_REG, R11, R8, RAX, RCX, RDI, RDX, RSI, RSP};
-use super::regalloc::{plan, Home, Plan, POOL_REGS};
+use super::regalloc::{plan, Home, Plan};
 use super::{ret_word, CompileError, JitLayout, TbInfo, EXIT_REQUESTED, RET_RAISED};
 use crate::cpu::jmp_cache::{TbJmpCache, TB_JMP_CACHE_BITS, TB_JMP_CACHE_SIZE};
 use crate::tcg::ir::{Cond, HelperFlags, LookupKey, MemOp, Op, TcgContext, Temp, HELPER_EXIT};
@@ -89,7 +89,8 @@ pub fn compile(
     epilogue: usize,
     tb: TbInfo,
 ) -> Result<Lowered, CompileError> {
-    let plan = plan(ctx).map_err(|_| CompileError::TooComplex)?;
+    let loops = tb.chain && ctx.goto_tb_self.contains(&true);
+    let plan = plan(ctx, loops).map_err(|_| CompileError::TooComplex)?;
     let mut e = Emitter::new(buf);
     let labels = (0..ctx.nb_labels).map(|_| e.buf.new_label()).collect();
     let n = ctx.temps.len();
@@ -162,7 +163,8 @@ impl Lower<'_, '_> {
                 if let Some(r) = self.reg_of[t.0 as usize] {
                     return Some(r);
                 }
-                let r = POOL_REGS.iter().copied().find(|r| self.pool_used[*r as usize].is_none());
+                let r = self.plan.pool.iter().copied().find(|r| self.pool_used[*r as usize].is_none());
+                debug_assert!(r.is_some(), "the register plan leaves a pool register for every temp");
                 if let Some(r) = r {
                     self.pool_used[r as usize] = Some(t.0);
                     self.reg_of[t.0 as usize] = Some(r);
@@ -220,10 +222,17 @@ impl Lower<'_, '_> {
     /// Pool registers holding temps that are still needed after the current op.
     fn live_pool_regs(&self, exclude: &[u32]) -> Vec<Reg> {
         let live = |t: u32| self.plan.last_use[t as usize] > self.op_index && !exclude.contains(&t);
-        POOL_REGS.iter().copied().filter(|&r| self.pool_used[r as usize].is_some_and(live)).collect()
+        let pool = self.plan.pool.iter().copied();
+        pool.filter(|&r| self.pool_used[r as usize].is_some_and(live)).collect()
     }
 
     // ---- pinned globals ----
+
+    /// Caller-saved registers holding pinned globals (saved around calls that do not reload the
+    /// pinned globals afterwards; restoring an output's old value is harmless: it is set after).
+    fn caller_saved_pinned(&self) -> Vec<Reg> {
+        self.plan.caller_saved_pinned.clone()
+    }
 
     fn load_pinned(&mut self) {
         for &(_, r, off) in &self.plan.pinned.clone() {
@@ -822,7 +831,11 @@ impl Lower<'_, '_> {
         if !pure {
             self.sync_pinned();
         }
-        let live = self.live_pool_regs(op.outputs());
+        // A pure call reloads no pinned global afterwards: keep the caller-saved ones too.
+        let mut live = self.live_pool_regs(op.outputs());
+        if pure {
+            live.extend(self.caller_saved_pinned());
+        }
         let pad = self.save_regs(&live);
         let depth = live.len() as i32 + pad as i32;
         let args: Vec<Val> = (0..op.nb_iargs as usize).map(|i| self.val(op.input(i))).collect();
@@ -895,7 +908,8 @@ impl Lower<'_, '_> {
             self.e.add_mem64_imm(ENV_REG, lay.tlb_hits_off, 1);
         }
         self.e.bind(resume);
-        let live = self.live_pool_regs(op.outputs());
+        let mut live = self.live_pool_regs(op.outputs());
+        live.extend(self.caller_saved_pinned());
         let memop = memop.0;
         self.slow.push(SlowPath { entry, resume, is_store, memop, mmu_idx, addr, value, live, out, insn: self.insn });
     }

@@ -2,7 +2,9 @@
 //!
 //! - The most used guest globals of the TB are pinned to callee-saved host registers for the whole
 //!   TB: loaded on entry, written back only at exits and around helpers that see `env` — not at
-//!   every label, as TCG does, because their home register is the same on every path.
+//!   every label, as TCG does, because their home register is the same on every path. When the
+//!   TB's temps never need all the pool registers, the spare ones pin more globals; being
+//!   caller-saved, those are also saved around the calls that do not reload pinned globals.
 //! - Other globals stay in `env` and are used as memory operands.
 //! - `Normal` temps whose life stays inside one basic block get a caller-saved register from the pool
 //!   when first written and give it back after their last use (saved around calls).
@@ -47,13 +49,22 @@ pub struct Plan {
     /// Pinned globals written somewhere in the TB (written back at exits).
     pub pinned_written: Vec<(usize, Reg, i32)>,
     pub nb_slots: u32,
+    /// The pool registers temps are allocated from (a prefix of `POOL_REGS`).
+    pub pool: Vec<Reg>,
+    /// Pinned registers that are caller-saved (taken from the pool).
+    pub caller_saved_pinned: Vec<Reg>,
 }
+
+/// Pinned globals: (temp index, register, env offset).
+type PinnedGlobals = Vec<(usize, Reg, i32)>;
 
 /// The plan is impossible (too many stack slots needed).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct TooManySlots;
 
-pub fn plan(ctx: &TcgContext) -> Result<Plan, TooManySlots> {
+/// The plan for `ctx`. With `loops` (the TB loops inside itself) spare pool registers pin more
+/// globals: their load and write-back are paid once per entry, not once per iteration.
+pub fn plan(ctx: &TcgContext, loops: bool) -> Result<Plan, TooManySlots> {
     let n = ctx.temps.len();
     let mut first = vec![usize::MAX; n];
     let mut last_use = vec![0usize; n];
@@ -77,8 +88,51 @@ pub fn plan(ctx: &TcgContext) -> Result<Plan, TooManySlots> {
         .filter(|(_, op)| op.flags().contains(OpFlags::BB_END) || op.opc == Opcode::SetLabel)
         .map(|(i, _)| i)
         .collect();
-    let pinned = choose_pinned(ctx, &uses);
     let mut homes = vec![Home::Pool; n];
+    let (pinned, pool) = plan_homes(ctx, &mut homes, &uses, &first, &last_use, &bb_ends, loops)?;
+    let pinned_written = pinned.iter().copied().filter(|p| written[p.0]).collect();
+    let caller_saved_pinned = pinned.iter().map(|p| p.1).filter(|r| POOL_REGS.contains(r)).collect();
+    let nb_slots = homes.iter().filter(|h| matches!(h, Home::Slot(_))).count() as u32;
+    Ok(Plan { homes, last_use, pinned, pinned_written, nb_slots, pool, caller_saved_pinned })
+}
+
+/// Homes for every temp; the pinned globals and the pool. First with the callee-saved pinned
+/// registers and the whole pool; then the pool registers the temps never needed pin more globals.
+fn plan_homes(
+    ctx: &TcgContext,
+    homes: &mut [Home],
+    uses: &[u32],
+    first: &[usize],
+    last_use: &[usize],
+    bb_ends: &[usize],
+    loops: bool,
+) -> Result<(PinnedGlobals, Vec<Reg>), TooManySlots> {
+    let pinned = choose_pinned(ctx, uses, &PINNED_REGS);
+    let peak = assign_homes(ctx, homes, &pinned, first, last_use, bb_ends)?;
+    if !loops {
+        return Ok((pinned, POOL_REGS.to_vec()));
+    }
+    let spare = &POOL_REGS[peak..];
+    let regs: Vec<Reg> = PINNED_REGS.iter().chain(spare).copied().collect();
+    let more = choose_pinned(ctx, uses, &regs);
+    if more.len() == pinned.len() {
+        return Ok((pinned, POOL_REGS.to_vec()));
+    }
+    homes.fill(Home::Pool);
+    let again = assign_homes(ctx, homes, &more, first, last_use, bb_ends)?;
+    debug_assert_eq!(again, peak, "pinning globals does not change the temps' pressure");
+    Ok((more, POOL_REGS[..peak].to_vec()))
+}
+
+/// Fill `homes` given the pinned globals; returns the peak number of pool registers in use.
+fn assign_homes(
+    ctx: &TcgContext,
+    homes: &mut [Home],
+    pinned: &[(usize, Reg, i32)],
+    first: &[usize],
+    last_use: &[usize],
+    bb_ends: &[usize],
+) -> Result<usize, TooManySlots> {
     let mut nb_slots = 0u32;
     for (t, info) in ctx.temps.iter().enumerate() {
         homes[t] = match info.kind {
@@ -99,36 +153,38 @@ pub fn plan(ctx: &TcgContext) -> Result<Plan, TooManySlots> {
             }
         };
     }
-    spill_excess(ctx, &mut homes, &first, &last_use, &mut nb_slots)?;
-    let pinned_written = pinned.iter().copied().filter(|p| written[p.0]).collect();
-    Ok(Plan { homes, last_use, pinned, pinned_written, nb_slots })
+    spill_excess(ctx, homes, last_use, &mut nb_slots)
 }
 
 /// Give stack slots to the pool temps that would find every pool register taken, replaying the
-/// lowering's order: registers of temps last used at op i are free again from op i + 1.
+/// lowering's order: registers of temps last used at op i are free again from op i + 1. Returns
+/// the peak number of pool registers in use.
 fn spill_excess(
     ctx: &TcgContext,
     homes: &mut [Home],
-    first: &[usize],
     last_use: &[usize],
     nb_slots: &mut u32,
-) -> Result<(), TooManySlots> {
+) -> Result<usize, TooManySlots> {
     let mut live: Vec<usize> = Vec::new();
+    let mut peak = 0;
     for (i, op) in ctx.ops.iter().enumerate() {
         live.retain(|&t| last_use[t] >= i);
         for &t in op.outputs() {
             let t = t as usize;
-            if first[t] != i || homes[t] != Home::Pool {
+            // A register is taken at the first write (the lowering allocates there; a read
+            // before it, on a dead path, reads no register).
+            if live.contains(&t) || homes[t] != Home::Pool {
                 continue;
             }
             if live.len() < POOL_REGS.len() {
                 live.push(t);
+                peak = peak.max(live.len());
             } else {
                 homes[t] = next_slot(nb_slots)?;
             }
         }
     }
-    Ok(())
+    Ok(peak)
 }
 
 fn next_slot(n: &mut u32) -> Result<Home, TooManySlots> {
@@ -139,8 +195,8 @@ fn next_slot(n: &mut u32) -> Result<Home, TooManySlots> {
     Ok(Home::Slot(*n - 1))
 }
 
-/// The globals with the most uses (at least two), up to one per pinned register.
-fn choose_pinned(ctx: &TcgContext, uses: &[u32]) -> Vec<(usize, Reg, i32)> {
+/// The globals with the most uses (at least two), up to one per register of `regs`.
+fn choose_pinned(ctx: &TcgContext, uses: &[u32], regs: &[Reg]) -> PinnedGlobals {
     let mut globals: Vec<(usize, u32, i32)> = ctx
         .temps
         .iter()
@@ -151,5 +207,5 @@ fn choose_pinned(ctx: &TcgContext, uses: &[u32]) -> Vec<(usize, Reg, i32)> {
         })
         .collect();
     globals.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    globals.iter().zip(PINNED_REGS).map(|(g, r)| (g.0, r, g.2)).collect()
+    globals.iter().zip(regs).map(|(g, &r)| (g.0, r, g.2)).collect()
 }
