@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{run_on, ECX, EDX};
+use common::{exit_al, run_on, ECX, EDX};
 
 /// ```text
 ///     mov $300, %ecx
@@ -37,4 +37,40 @@ fn a_self_looping_tb_stops_where_the_interpreter_stops() {
     // Run to the end: 300 + 299 + ... + 1 = 45150, in 2 + 3 * 300 + 2 instructions.
     let (_, cpu, n) = run_on(SUM_LOOP, |_| {}, 1_000_000, true);
     assert_eq!((cpu.env.regs[EDX], cpu.env.regs[ECX], n), (45150, 0, 904));
+}
+
+/// A variable-count shift leaves `cc_op` known only at run time (SUBL when CL = 0: the flags of
+/// `cmp` stay; SHLL otherwise). The `jmp` after it must not stay chained to the TB translated for
+/// the `cc_op` of the pass that linked it: on the third pass (CL = 1 again) `adc` would run in the
+/// TB for SUBL, which takes CF as the borrow of a subtraction (0) instead of the bit shifted out.
+/// ```text
+///     xor %ebx, %ebx
+///     xor %esi, %esi
+/// 1:  mov %ebx, %ecx
+///     and $1, %ecx
+///     xor $1, %ecx                # CL = 1, 0, 1
+///     mov $0x80000001, %eax
+///     cmp $0x90000000, %eax       # CF = 1
+///     shl %cl, %eax               # CL = 0: CF stays 1; CL = 1: CF = bit 31 = 1
+///     jmp 2f
+/// 2:  adc $0, %esi                # esi += CF
+///     inc %ebx
+///     cmp $3, %ebx
+///     jne 1b
+///     mov %esi, %eax
+///     out %al, $0xf4              # AL = 3
+/// ```
+#[rustfmt::skip]
+const JMP_AFTER_DYNAMIC_CC_OP: &[u8] = &[
+    0x31, 0xdb, 0x31, 0xf6, 0x89, 0xd9, 0x83, 0xe1, 0x01, 0x83, 0xf1, 0x01, 0xb8, 0x01, 0x00, 0x00,
+    0x80, 0x3d, 0x00, 0x00, 0x00, 0x90, 0xd3, 0xe0, 0xeb, 0x00, 0x83, 0xd6, 0x00, 0x43, 0x83, 0xfb,
+    0x03, 0x75, 0xe1, 0x89, 0xf0, 0xe6, 0xf4,
+];
+
+#[test]
+fn a_jump_with_a_run_time_cc_op_finds_the_tb_for_it() {
+    for jit in [false, true] {
+        let (r, _, _) = run_on(JMP_AFTER_DYNAMIC_CC_OP, |_| {}, 1_000_000, jit);
+        assert_eq!(r, exit_al(3), "jit={jit}");
+    }
 }

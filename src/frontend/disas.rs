@@ -8,6 +8,7 @@ use super::{helpers, TranslateOptions, TranslatedTb};
 use crate::cpu::state::{hflags, offsets};
 use crate::cpu::{CcOp, X86Cpu};
 use crate::softmmu::tlb::{PAGE_MASK, PAGE_SIZE};
+use crate::tcg::entry_values::known_at_entry;
 use crate::tcg::{exit_slot, TcgContext};
 use alloc::string::String;
 use core::fmt::Write;
@@ -102,13 +103,15 @@ impl DisasContext<'_> {
     }
 
     /// Jump to `eip` (an offset in CS) through `goto_tb slot` when it stays on a page this TB
-    /// covers, else through `lookup_and_goto_ptr` (QEMU's `gen_goto_tb`).
+    /// covers, else through `lookup_and_goto_ptr` (QEMU's `gen_goto_tb`). The TB key includes the
+    /// `cc_op` the next TB is entered with, so a jump whose `cc_op` is only known at run time
+    /// (after a variable-count shift) cannot be chained to one TB either: it looks the key up.
     pub fn gen_jmp_tb(&mut self, eip: u32, slot: u32) {
         self.gen_update_cc_op();
         let linear = eip.wrapping_add(self.cs_base());
         let same_page = linear & PAGE_MASK == self.pc_first.wrapping_add(self.cs_base()) & PAGE_MASK
             || linear & PAGE_MASK == self.pc.wrapping_add(self.cs_base()) & PAGE_MASK;
-        if same_page {
+        if same_page && self.cc_op != CcOp::Dynamic {
             // Back to this TB's start with the flags state it was entered with: the same TB key
             // (instructions that may change the key's hflags end their TB with `exit_tb 0`).
             let entry_cc_op = (self.flags >> hflags::TB_CC_OP_SHIFT) & 0xff;
@@ -188,6 +191,10 @@ pub fn translate_block(cpu: &mut X86Cpu, pc: u32, flags: u32, opts: TranslateOpt
         is_jmp: DisasJump::Next,
         insn: Instruction::default(),
     };
+    if cc_op != CcOp::Dynamic {
+        // The key was computed from `env`: its `cc_op` is there when the TB starts.
+        known_at_entry(&mut s.tcg, super::CPU_CC_OP, cc_op as u32);
+    }
     let mut in_asm = opts.want_in_asm.then(String::new);
     let mut icount = 0;
     let cs_base = s.cs_base();

@@ -342,6 +342,8 @@ pub struct TcgContext {
     pub goto_tb_self: [bool; 2],
     /// The TB key every `lookup_tb_ptr` of this TB looks up, when the frontend knows it.
     pub lookup_key: LookupKey,
+    /// Globals whose value at TB entry the frontend knows (see `entry_values.rs`).
+    pub known_at_entry: Vec<(Temp, u32)>,
 }
 
 /// The (cs_base, flags) part of the TB key a `lookup_tb_ptr` looks up (the pc comes from `env`).
@@ -385,7 +387,17 @@ impl TcgContext {
         let nb_globals = temps.len() as u32;
         let ops = Vec::with_capacity(256);
         let (goto_tb_self, lookup_key) = ([false; 2], LookupKey::Unset);
-        TcgContext { temps, ops, consts: BTreeMap::new(), nb_globals, nb_labels: 0, goto_tb_self, lookup_key }
+        let known_at_entry = Vec::new();
+        TcgContext {
+            temps,
+            ops,
+            consts: BTreeMap::new(),
+            nb_globals,
+            nb_labels: 0,
+            goto_tb_self,
+            lookup_key,
+            known_at_entry,
+        }
     }
 
     pub fn temp(&self, t: Temp) -> &TempInfo {

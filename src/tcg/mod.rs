@@ -10,6 +10,7 @@ pub mod coalesce;
 pub mod copy_prop;
 pub mod dce;
 pub mod effects;
+pub mod entry_values;
 pub mod fold;
 pub mod interp;
 pub mod ir;

@@ -12,6 +12,7 @@
 use super::coalesce::coalesce;
 use super::copy_prop::copy_prop;
 use super::dce::dce;
+use super::entry_values::drop_entry_value_writes;
 use super::fold::fold;
 use super::ir::TcgContext;
 use super::reachable::remove_unreachable;
@@ -38,6 +39,8 @@ pub fn optimize(ctx: &mut TcgContext) {
             break;
         }
     }
+    drop_entry_value_writes(ctx);
+    debug_check(ctx, "entry_values");
     dce(ctx);
     debug_check(ctx, "dce");
     coalesce(ctx);
