@@ -138,6 +138,9 @@ impl Gen {
         self.ctx.emit(tcg86::tcg::Op::new(Opcode::And, &[addr.0, a.0, mask.0]));
         self.avail.push(addr);
         let memop = MEMOPS[self.rng.below(MEMOPS.len())];
+        if self.rng.below(3) == 0 {
+            return self.read_modify_write(addr, memop);
+        }
         if self.rng.below(2) == 0 {
             let v = self.input();
             self.ctx.gen_qemu_st(v, addr, memop, 0);
@@ -145,6 +148,18 @@ impl Gen {
             let d = self.output();
             self.ctx.gen_qemu_ld(d, addr, memop, 0);
         }
+    }
+
+    /// `qemu_ld t; op; qemu_st` at one address: the JIT's paired read-modify-write, where the
+    /// load checks the write tag too and the store reuses its host address.
+    fn read_modify_write(&mut self, addr: Temp, memop: MemOp) {
+        let (t, d) = (self.ctx.new_tmp(), self.ctx.new_tmp());
+        self.ctx.gen_qemu_ld(t, addr, memop, 0);
+        let b = self.input();
+        let opc = BINOPS[self.rng.below(BINOPS.len())];
+        self.ctx.emit(tcg86::tcg::Op::new(opc, &[d.0, t.0, b.0]));
+        self.ctx.gen_qemu_st(d, addr, memop, 0);
+        self.avail.push(t);
     }
 
     fn bitfield(&mut self) {

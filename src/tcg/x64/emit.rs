@@ -223,6 +223,21 @@ impl<'a> Emitter<'a> {
         self.buf.extend(&[0xc4, rxb, 0x7b, 0xf0, 0xc0 | ((d & 7) << 3) | (s & 7), n]);
     }
 
+    /// d = a + b (64-bit, flags untouched).
+    pub fn lea_add64(&mut self, d: Reg, a: Reg, b: Reg) {
+        dynasm!(self.buf ; .arch x64 ; lea Rq(d), [Rq(a) + Rq(b)]);
+    }
+
+    /// Low `bytes` of s to [base].
+    pub fn store_at(&mut self, base: Reg, s: Reg, bytes: u8) {
+        self.store(base, 0, s, bytes);
+    }
+
+    /// test r, r (64-bit)
+    pub fn test_rr64(&mut self, a: Reg, b: Reg) {
+        dynasm!(self.buf ; .arch x64 ; test Rq(a), Rq(b));
+    }
+
     /// cmp dword [base + disp], v
     pub fn cmp_mem32_imm(&mut self, base: Reg, disp: i32, v: u32) {
         dynasm!(self.buf ; .arch x64 ; cmp DWORD [Rq(base) + disp], v as i32);

@@ -10,7 +10,7 @@ use super::regalloc::{plan, Home, Plan};
 use super::{ret_word, CompileError, JitLayout, TbInfo, EXIT_REQUESTED, RET_RAISED};
 use crate::cpu::jmp_cache::{TbJmpCache, TB_JMP_CACHE_BITS, TB_JMP_CACHE_SIZE};
 use crate::tcg::ir::{Cond, HelperFlags, LookupKey, MemOp, Op, TcgContext, Temp, HELPER_EXIT};
-use crate::tcg::opcode::Opcode;
+use crate::tcg::opcode::{OpFlags, Opcode};
 use crate::tcg::Runtime;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -39,10 +39,16 @@ struct SlowPath {
     /// that register is the scratch rax.
     out: Option<(Reg, Option<Val>)>,
     insn: u32,
+    /// A load paired with a store to the same address: the slow path clears r11 (the store
+    /// then takes its own slow path).
+    clears_r11: bool,
 }
 
 struct Lower<'a, 'c> {
     e: Emitter<'a>,
+    ops: &'c [Op],
+    /// The `qemu_st` paired with the last `qemu_ld` (see `rmw_store`), not yet lowered.
+    rmw_store: Option<usize>,
     plan: Plan,
     /// Pool register currently holding each temp (for `Home::Pool` temps).
     reg_of: Vec<Option<Reg>>,
@@ -96,6 +102,8 @@ pub fn compile(
     let n = ctx.temps.len();
     let mut l = Lower {
         e,
+        ops: &ctx.ops,
+        rmw_store: None,
         plan,
         reg_of: vec![None; n],
         pool_used: [None; 16],
@@ -354,6 +362,7 @@ impl Lower<'_, '_> {
             Opcode::Sar => self.lower_shift(op, ShiftOp::Sar),
             Opcode::Rotl => self.lower_shift(op, ShiftOp::Rol),
             Opcode::Rotr => self.lower_shift(op, ShiftOp::Ror),
+            Opcode::QemuSt if self.rmw_store == Some(self.op_index) => self.lower_rmw_store(op),
             Opcode::QemuLd | Opcode::QemuSt => self.lower_qemu_ldst(op),
             Opcode::Call => self.lower_call(op),
             _ => self.lower_misc(op),
@@ -893,7 +902,15 @@ impl Lower<'_, '_> {
         let entry = self.e.buf.new_label();
         let resume = self.e.buf.new_label();
         self.e.jcc(0x5, entry);
+        self.rmw_store = if is_store { None } else { self.find_rmw_store() };
+        if self.rmw_store.is_some() {
+            self.e.cmp_mem32_idx(RAX, ENV_REG, RCX, table + 4);
+            self.e.jcc(0x5, entry);
+        }
         self.e.load64_idx(RCX, ENV_REG, RCX, table + 16);
+        if self.rmw_store.is_some() {
+            self.e.lea_add64(R11, RCX, addr);
+        }
         let mut out = None;
         if let Some(v) = value {
             self.e.store_indexed(RCX, addr, v, size as u8);
@@ -911,7 +928,70 @@ impl Lower<'_, '_> {
         let mut live = self.live_pool_regs(op.outputs());
         live.extend(self.caller_saved_pinned());
         let memop = memop.0;
-        self.slow.push(SlowPath { entry, resume, is_store, memop, mmu_idx, addr, value, live, out, insn: self.insn });
+        let clears_r11 = self.rmw_store.is_some();
+        let insn = self.insn;
+        let sp = SlowPath { entry, resume, is_store, memop, mmu_idx, addr, value, live, out, insn, clears_r11 };
+        self.slow.push(sp);
+    }
+
+    /// The `qemu_st` that writes back what this `qemu_ld` (the current op) read: same address
+    /// temp, in a register and not the load's output, same size and mmu_idx, with only pure ops
+    /// between that leave the address and r11 alone (`movcond` uses r11). The load then also
+    /// checks the write tag and leaves the host address in r11: the store needs no lookup.
+    fn find_rmw_store(&self) -> Option<usize> {
+        let ld = self.ops[self.op_index];
+        let a = ld.input(0);
+        if !matches!(self.val(a), Val::Reg(_)) || ld.out(0) == a {
+            return None;
+        }
+        for (k, op) in self.ops.iter().enumerate().skip(self.op_index + 1) {
+            match op.opc {
+                Opcode::QemuSt => {
+                    let same = op.input(1) == a && op.konst(1) == ld.konst(1);
+                    return (same && MemOp(op.konst(0)).size() == MemOp(ld.konst(0)).size()).then_some(k);
+                }
+                Opcode::InsnStart => {}
+                Opcode::MovCond => return None,
+                _ if !op.flags().contains(OpFlags::PURE) || op.outputs().contains(&a.0) => return None,
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// The store of a read-modify-write: r11 is the host address the load checked for writing,
+    /// or 0 when the load went through its slow path (then the store goes through its own).
+    ///   test r11, r11; jz slow; mov [r11], value
+    fn lower_rmw_store(&mut self, op: &Op) {
+        self.rmw_store = None;
+        let (memop, mmu_idx) = (MemOp(op.konst(0)), op.konst(1));
+        let Val::Reg(addr) = self.val(op.input(1)) else { return self.lower_qemu_ldst(op) };
+        let v = self.in_reg(op.input(0), RDX);
+        let (entry, resume) = (self.e.buf.new_label(), self.e.buf.new_label());
+        self.e.test_rr64(R11, R11);
+        self.e.jcc(0x4, entry);
+        self.e.store_at(R11, v, memop.size() as u8);
+        if self.layout.count_tlb_hits {
+            self.e.add_mem64_imm(ENV_REG, self.layout.tlb_hits_off, 1);
+        }
+        self.e.bind(resume);
+        let mut live = self.live_pool_regs(op.outputs());
+        live.extend(self.caller_saved_pinned());
+        let (insn, value) = (self.insn, Some(v));
+        let sp = SlowPath {
+            entry,
+            resume,
+            is_store: true,
+            memop: memop.0,
+            mmu_idx,
+            addr,
+            value,
+            live,
+            out: None,
+            insn,
+            clears_r11: false,
+        };
+        self.slow.push(sp);
     }
 
     /// Slow path: save live temps, write back pinned globals, call the softmmu, check for a fault.
@@ -942,6 +1022,9 @@ impl Lower<'_, '_> {
             if let Some(Val::Mem(b, disp)) = home {
                 self.e.store(b, disp, RAX, 4);
             }
+        }
+        if sp.clears_r11 {
+            self.e.mov_ri(R11, 0);
         }
         self.e.jmp(sp.resume);
     }
