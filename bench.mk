@@ -7,7 +7,7 @@
 #
 # Each program in benches/progs/ is built twice from the same source: a multiboot kernel
 # (benches/plat/kernel*) and a static 32-bit Linux program (benches/plat/linux*). The harness is
-# benches/run.py (needs hyperfine, qemu-system-i386, /usr/bin/time; not run in CI).
+# benches/run.py (needs qemu-system-i386 and /usr/bin/time; not run in CI).
 # Override TCG86=path to time another tcg86 binary (then cargo is not run), QEMU=path for QEMU.
 
 BENCH_SAVED_GOAL := $(.DEFAULT_GOAL)
@@ -51,7 +51,7 @@ endif
 
 # The host tools the harness needs (Debian package names).
 bench-deps:
-	apt-get install -y hyperfine time qemu-system-x86 gcc-multilib binutils
+	apt-get install -y time qemu-system-x86 gcc-multilib binutils
 
 bench-clean:
 	rm -rf target/bench

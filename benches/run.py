@@ -8,7 +8,10 @@ and each engine this script
   1. runs the program once under `/usr/bin/time -v` (tcg86 also with --stats): the exit status
      and the "checksum:" line are checked against the native run (a mismatch fails the row loudly
      and the whole command at the end), peak RSS and the statistics are recorded;
-  2. times it with hyperfine (no shell, several runs; JSON kept in --dir/json/);
+  2. times it several times, without a shell: wall-clock time and the child's user and system
+     CPU time (wait4). The timed runs are interleaved: round after round, every program under
+     every engine runs once, so a host that speeds up or slows down during the run (a shared
+     machine does) moves all engines alike instead of favouring whichever ran in a fast spell;
 
 then derives the startup-corrected times, the ratios, the translation cost per guest instruction
 and the state of the goals, and writes the Markdown report to --out.
@@ -135,7 +138,6 @@ def environment(a):
         "qemu": first_line(sh([a.qemu, "--version"]).stdout) or "not found",
         "tcg86": tcg86_commit(a),
         "tcg86_binary": a.tcg86,
-        "hyperfine": first_line(sh(["hyperfine", "--version"]).stdout),
         "mode": a.mode,
     }
 
@@ -151,11 +153,8 @@ def tcg86_usable(path):
 
 
 def require_tools(a):
-    missing = [t for t in ("hyperfine",) if not shutil.which(t)]
     if not os.access("/usr/bin/time", os.X_OK):
-        missing.append("time (/usr/bin/time)")
-    if missing:
-        sys.exit("bench: missing " + ", ".join(missing) + ": apt-get install -y hyperfine time")
+        sys.exit("bench: missing time (/usr/bin/time): apt-get install -y time")
 
 
 # ---------------------------------------------------------------- check run: output, status, RSS, stats
@@ -210,39 +209,49 @@ def check_run(engine, argv):
 # ---------------------------------------------------------------- timing
 
 
-def hyperfine(argv, runs, json_path):
-    cmd = ["hyperfine", "-N", "-i", "--style", "none", "--warmup", "0", "--runs", str(runs),
-           "--export-json", json_path, subprocess.list2cmdline(argv)]
-    r = sh(cmd)
-    if r.returncode != 0:
-        return {"error": "hyperfine failed: " + first_line(r.stderr)}
-    with open(json_path) as f:
-        res = json.load(f)["results"][0]
+def time_once(argv):
+    """One run without a shell: (wall seconds, user CPU seconds, system CPU seconds)."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return wall, ru.ru_utime, ru.ru_stime
+
+
+def timing_fields(samples):
+    walls = [w for w, _, _ in samples]
     return {
-        "median": res["median"], "mean": res["mean"], "stddev": res.get("stddev") or 0.0,
-        "min": res["min"], "max": res["max"], "user": res["user"], "system": res["system"],
-        "runs": len(res["times"]),
+        "median": statistics.median(walls), "mean": statistics.mean(walls),
+        "stddev": statistics.stdev(walls) if len(walls) > 1 else 0.0, "min": min(walls), "max": max(walls),
+        "user": statistics.mean(u for _, u, _ in samples), "system": statistics.mean(y for _, _, y in samples),
+        "runs": len(samples),
     }
 
 
 def measure(a, engines, progs):
-    """results[prog][engine] = check-run fields + timing fields."""
-    os.makedirs(os.path.join(a.dir, "json"), exist_ok=True)
+    """results[prog][engine] = check-run fields + timing fields. Check runs first; then the timed
+    runs in interleaved rounds (each round runs every (program, engine) pair that still needs runs)."""
     results, failures = {}, []
     for prog in progs:
-        results[prog] = row = {}
+        results[prog] = {e.name: check_run(e, e.argv(a.dir, prog)) for e in engines}
+    timed = [(p, e) for p in progs for e in engines if e.runs > 0 and "error" not in results[p][e.name]]
+    samples = {(p, e.name): [] for p, e in timed}
+    for r in range(max((e.runs for _, e in timed), default=0)):
+        for p, e in timed:
+            if r < e.runs:
+                samples[(p, e.name)].append(time_once(e.argv(a.dir, p)))
+    for prog in progs:
+        row = results[prog]
         for e in engines:
-            argv = e.argv(a.dir, prog)
-            res = check_run(e, argv)
+            res = row[e.name]
             if "error" in res:
                 pass
             elif e.runs > 0:
-                slug = f"{prog}.{e.name.replace(' ', '-')}"
-                res.update(hyperfine(argv, e.runs, os.path.join(a.dir, "json", slug + ".json")))
+                res.update(timing_fields(samples[(prog, e.name)]))
             else:
                 # Too slow to repeat: the check run is the one timed run.
                 res.update({"median": res["wall"], "mean": res["wall"], "stddev": 0.0, "runs": 1})
-            row[e.name] = res
             progress(prog, e, res)
         failures += verify_row(prog, row)
     return results, failures
@@ -290,7 +299,8 @@ def cpu_of(results, prog, eng):
 
 
 def cpu_net(results, prog, eng):
-    """user+system CPU seconds (hyperfine means) minus the empty kernel's: less sensitive to a busy host."""
+    """user+system CPU seconds (means over the timed runs) minus the empty kernel's: less sensitive
+    to a busy host."""
     t, t0 = cpu_of(results, prog, eng), cpu_of(results, "empty", eng)
     return None if t is None or t0 is None else max(t - t0, 1e-6)
 
@@ -528,7 +538,8 @@ Generated by `make bench{' QUICK=1' if a.mode == 'quick' else ''}` (benches/run.
   {env['load_start']} at the start, {env['load_end']} at the end
 - QEMU: {env['qemu']}
 - tcg86: commit {env['tcg86']} (`{env['tcg86_binary']}`)
-- Timing: {env['hyperfine']}, no shell (`-N`), medians of wall-clock time
+- Timing: no shell; the timed runs interleaved in rounds (every program under every engine once
+  per round), medians of wall-clock time, means of user + system CPU time (wait4)
 
 ## Programs and engines
 
