@@ -22,6 +22,9 @@ const NONE: u32 = u32::MAX;
 /// Known copies: `src[d]` is the temp `d` currently equals, or `NONE`.
 struct Copies {
     src: Vec<u32>,
+    /// For each source, the temps recorded as its copies (some may be stale: check `src`), so a
+    /// write finds what it invalidates without a scan.
+    copies_of: Vec<Vec<u32>>,
     /// Temps that may have an entry in `src` (some may be stale).
     active: Vec<u32>,
     /// Plain temps whose better name is a global they were copied into (see `redirect`).
@@ -29,6 +32,10 @@ struct Copies {
 }
 
 impl Copies {
+    fn new(n: usize) -> Copies {
+        Copies { src: vec![NONE; n], copies_of: vec![Vec::new(); n], active: Vec::new(), redirected: vec![false; n] }
+    }
+
     fn is_redirected(&self, t: u32) -> bool {
         self.get(t).is_some() && self.redirected.get(t as usize) == Some(&true)
     }
@@ -39,6 +46,7 @@ impl Copies {
 
     fn record(&mut self, d: u32, s: u32) {
         self.src[d as usize] = s;
+        self.copies_of[s as usize].push(d);
         self.active.push(d);
     }
 
@@ -46,22 +54,21 @@ impl Copies {
     fn forget(&mut self, t: u32) {
         self.src[t as usize] = NONE;
         self.redirected[t as usize] = false;
-        let src = &mut self.src;
-        self.active.retain(|&k| {
-            if src[k as usize] == t {
-                src[k as usize] = NONE;
+        for k in core::mem::take(&mut self.copies_of[t as usize]) {
+            if self.src[k as usize] == t {
+                self.src[k as usize] = NONE;
             }
-            src[k as usize] != NONE
-        });
+        }
     }
 
     /// `d` (a global) now holds what `s` (a plain temp, nobody's copy) holds: reads of `s`, and
     /// of the temps that copied `s`, read `d` from now on.
     fn redirect(&mut self, s: u32, d: u32) {
         self.redirected[s as usize] = true;
-        for &k in &self.active {
+        for k in core::mem::take(&mut self.copies_of[s as usize]) {
             if self.src[k as usize] == s {
                 self.src[k as usize] = d;
+                self.copies_of[d as usize].push(k);
             }
         }
         self.record(s, d);
@@ -78,19 +85,28 @@ impl Copies {
             src[k as usize] != NONE
         });
     }
+
+    /// Forget everything (a block ends).
+    fn clear(&mut self) {
+        for k in core::mem::take(&mut self.active) {
+            let s = core::mem::replace(&mut self.src[k as usize], NONE);
+            if s != NONE {
+                self.copies_of[s as usize].clear();
+            }
+        }
+    }
 }
 
 /// Propagate copies and constants into the inputs of later ops. Returns true if an input changed.
 #[doc(alias = "tcg_optimize")]
 pub fn copy_prop(ctx: &mut TcgContext) -> bool {
-    let n = ctx.temps.len();
-    let mut c = Copies { src: vec![NONE; n], active: Vec::new(), redirected: vec![false; n] };
+    let mut c = Copies::new(ctx.temps.len());
     let mut changed = false;
     for i in 0..ctx.ops.len() {
         changed |= rewrite_inputs(ctx, &c, i);
         let op = ctx.ops[i];
         if op.flags().contains(OpFlags::BB_END) {
-            c.forget_where(|_, _| true);
+            c.clear();
             continue;
         }
         if may_change_globals(ctx, &op) {
