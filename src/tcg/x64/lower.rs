@@ -24,8 +24,8 @@ enum Val {
     Mem(Reg, i32),
 }
 
-/// A TLB slow path to emit after the body.
-struct SlowPath {
+/// Where a TLB slow path comes from and goes back to, and what it moves.
+struct SlowPathSite {
     entry: DynLabel,
     resume: DynLabel,
     is_store: bool,
@@ -34,14 +34,20 @@ struct SlowPath {
     /// The registers holding the address and, for stores, the value.
     addr: Reg,
     value: Option<Reg>,
-    live: Vec<Reg>,
     /// For loads: the register the fast path loads into, and the memory home to store it to when
     /// that register is the scratch rax.
     out: Option<(Reg, Option<Val>)>,
-    insn: u32,
     /// A load paired with a store to the same address: the slow path clears r11 (the store
     /// then takes its own slow path).
     clears_r11: bool,
+}
+
+/// A TLB slow path to emit after the body.
+struct SlowPath {
+    site: SlowPathSite,
+    /// Registers to save around the call.
+    live: Vec<Reg>,
+    insn: u32,
 }
 
 struct Lower<'a, 'c> {
@@ -880,27 +886,11 @@ impl Lower<'_, '_> {
         let (memop, mmu_idx) = (MemOp(op.konst(0)), op.konst(1));
         let addr = self.in_reg(addr_t, R11);
         let value = is_store.then(|| self.in_reg(op.input(0), RDX));
-        let lay = self.layout;
         let size = memop.size();
-        let shift = (lay.page_bits - 5) as u8;
-        if lay.bmi2 {
-            self.e.rorx(RCX, addr, shift);
-        } else {
-            self.e.mov_rr(RCX, addr);
-            self.e.shift_imm(ShiftOp::Shr, RCX, shift);
-        }
-        self.e.alu_ri(AluOp::And, RCX, ((1u32 << lay.tlb_bits) - 1) << 5);
-        if size == 1 {
-            self.e.mov_rr(RAX, addr);
-        } else {
-            self.e.lea_addi(RAX, addr, size - 1);
-        }
-        self.e.alu_ri(AluOp::And, RAX, !((1u32 << lay.page_bits) - 1));
-        let table = lay.tlb_table_off[(mmu_idx as usize).min(1)];
-        let tag = if is_store { 4 } else { 0 };
-        self.e.cmp_mem32_idx(RAX, ENV_REG, RCX, table + tag);
-        let entry = self.e.buf.new_label();
-        let resume = self.e.buf.new_label();
+        self.tlb_index_and_page(addr, size);
+        let table = self.layout.tlb_table_off[(mmu_idx as usize).min(1)];
+        let (entry, resume) = (self.e.buf.new_label(), self.e.buf.new_label());
+        self.e.cmp_mem32_idx(RAX, ENV_REG, RCX, table + if is_store { 4 } else { 0 });
         self.e.jcc(0x5, entry);
         self.rmw_store = if is_store { None } else { self.find_rmw_store() };
         if self.rmw_store.is_some() {
@@ -921,17 +911,45 @@ impl Lower<'_, '_> {
             self.put(op.out(0), d);
             out = Some((d, home));
         }
-        if lay.count_tlb_hits {
-            self.e.add_mem64_imm(ENV_REG, lay.tlb_hits_off, 1);
-        }
+        self.count_tlb_hit();
         self.e.bind(resume);
+        let clears_r11 = self.rmw_store.is_some();
+        let sp = SlowPathSite { entry, resume, is_store, memop: memop.0, mmu_idx, addr, value, out, clears_r11 };
+        self.push_slow_path(op, sp);
+    }
+
+    /// rcx = offset of the TLB entry for `addr`; eax = the page of the access's last byte.
+    fn tlb_index_and_page(&mut self, addr: Reg, size: u32) {
+        let lay = self.layout;
+        let shift = (lay.page_bits - 5) as u8;
+        if lay.bmi2 {
+            self.e.rorx(RCX, addr, shift);
+        } else {
+            self.e.mov_rr(RCX, addr);
+            self.e.shift_imm(ShiftOp::Shr, RCX, shift);
+        }
+        self.e.alu_ri(AluOp::And, RCX, ((1u32 << lay.tlb_bits) - 1) << 5);
+        if size == 1 {
+            self.e.mov_rr(RAX, addr);
+        } else {
+            self.e.lea_addi(RAX, addr, size - 1);
+        }
+        self.e.alu_ri(AluOp::And, RAX, !((1u32 << lay.page_bits) - 1));
+    }
+
+    /// With `--stats`: count an inline TLB hit.
+    fn count_tlb_hit(&mut self) {
+        if self.layout.count_tlb_hits {
+            self.e.add_mem64_imm(ENV_REG, self.layout.tlb_hits_off, 1);
+        }
+    }
+
+    /// Queue the out-of-line slow path of the guest memory access `op`, saving the pool registers
+    /// live after it and the caller-saved pinned ones.
+    fn push_slow_path(&mut self, op: &Op, sp: SlowPathSite) {
         let mut live = self.live_pool_regs(op.outputs());
         live.extend(self.caller_saved_pinned());
-        let memop = memop.0;
-        let clears_r11 = self.rmw_store.is_some();
-        let insn = self.insn;
-        let sp = SlowPath { entry, resume, is_store, memop, mmu_idx, addr, value, live, out, insn, clears_r11 };
-        self.slow.push(sp);
+        self.slow.push(SlowPath { site: sp, live, insn: self.insn });
     }
 
     /// The `qemu_st` that writes back what this `qemu_ld` (the current op) read: same address
@@ -971,62 +989,46 @@ impl Lower<'_, '_> {
         self.e.test_rr64(R11, R11);
         self.e.jcc(0x4, entry);
         self.e.store_at(R11, v, memop.size() as u8);
-        if self.layout.count_tlb_hits {
-            self.e.add_mem64_imm(ENV_REG, self.layout.tlb_hits_off, 1);
-        }
+        self.count_tlb_hit();
         self.e.bind(resume);
-        let mut live = self.live_pool_regs(op.outputs());
-        live.extend(self.caller_saved_pinned());
-        let (insn, value) = (self.insn, Some(v));
-        let sp = SlowPath {
-            entry,
-            resume,
-            is_store: true,
-            memop: memop.0,
-            mmu_idx,
-            addr,
-            value,
-            live,
-            out: None,
-            insn,
-            clears_r11: false,
-        };
-        self.slow.push(sp);
+        let (memop, value, out, clears_r11) = (memop.0, Some(v), None, false);
+        let sp = SlowPathSite { entry, resume, is_store: true, memop, mmu_idx, addr, value, out, clears_r11 };
+        self.push_slow_path(op, sp);
     }
 
     /// Slow path: save live temps, write back pinned globals, call the softmmu, check for a fault.
     /// Arguments: rsi = address, r8 = store value (moved through r11 so neither clobbers the other).
     fn emit_slow_path(&mut self, sp: SlowPath) {
-        self.e.bind(sp.entry);
+        let (site, live) = (sp.site, sp.live);
+        self.e.bind(site.entry);
         self.sync_pinned();
-        let pad = self.save_regs(&sp.live);
-        self.e.mov_rr(R11, sp.addr);
-        if let Some(v) = sp.value {
+        let pad = self.save_regs(&live);
+        self.e.mov_rr(R11, site.addr);
+        if let Some(v) = site.value {
             self.e.mov_rr(R8, v);
         }
         self.e.mov_rr(RSI, R11);
-        self.e.mov_ri(RDX, sp.memop);
-        self.e.mov_ri(RCX, sp.mmu_idx);
+        self.e.mov_ri(RDX, site.memop);
+        self.e.mov_ri(RCX, site.mmu_idx);
         self.e.mov_rr64(RDI, ENV_REG);
-        let f = if sp.is_store { self.rt.qemu_st } else { self.rt.qemu_ld };
+        let f = if site.is_store { self.rt.qemu_st } else { self.rt.qemu_ld };
         self.e.call_abs(f as usize);
-        self.restore_regs(&sp.live, pad);
-        let saved = self.insn;
-        self.insn = sp.insn;
+        self.restore_regs(&live, pad);
+        let saved = core::mem::replace(&mut self.insn, sp.insn);
         let l = self.raised_label();
         self.insn = saved;
         self.e.bt64_32(RAX);
         self.e.jcc(0x2, l);
-        if let Some((d, home)) = sp.out {
+        if let Some((d, home)) = site.out {
             self.e.mov_rr(d, RAX);
             if let Some(Val::Mem(b, disp)) = home {
                 self.e.store(b, disp, RAX, 4);
             }
         }
-        if sp.clears_r11 {
+        if site.clears_r11 {
             self.e.mov_ri(R11, 0);
         }
-        self.e.jmp(sp.resume);
+        self.e.jmp(site.resume);
     }
 }
 
