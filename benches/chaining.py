@@ -268,9 +268,10 @@ EXPLANATION = """
 ## Where the time goes without chaining
 
 **tcg86, JIT.** Chained, a `goto_tb` exit whose target is known is a patched `jmp rel32` straight
-into the next TB's code; indirect jumps (`ret`, `jmp *%eax`) call `lookup_tb_ptr`, which finds the
-next TB in the jump cache from generated code and jumps to it (`lookup_and_goto_ptr`). What
-remains per TB is its entry check: every TB subtracts its instruction count from the budget in
+into the next TB's code, and one back to the TB's own start under the same key is a loop inside
+the TB that only charges the budget; indirect jumps (`ret`, `jmp *%eax`) probe the jump cache
+from generated code (inline when the key is static, else through the `lookup_tb_ptr` helper) and
+jump to the TB found (`lookup_and_goto_ptr`). What remains per TB is its entry check: every TB subtracts its instruction count from the budget in
 `env` and leaves if it would go negative (QEMU's icount/exit-request check at TB start). With
 `-d nochain` tcg86 never patches a jump and `lookup_tb_ptr` always answers 0 (QEMU's
 `CF_NO_GOTO_TB | CF_NO_GOTO_PTR`), so every TB ends with a return to `cpu_exec`:
