@@ -6,12 +6,14 @@
 //! one input or of a constant: `x+0`, `x-0`, `x|0`, `x^0`, `x&-1`, `x*1`, shifts and rotations by 0
 //! → `x`; `x&0`, `x*0`, `x^x`, `x-x`, `x&~x` → 0; `x|-1` → -1; `x&x`, `x|x` → `x`. A `setcond`,
 //! `movcond` or `brcond` whose outcome is known is decided; a zero-extension of a value whose
-//! high bits are known to be zero (`zmask.rs`) is a move: `brcond` becomes `br` when always
+//! high bits are known to be zero (`zmask.rs`) is a move, and so is an add or sub that undoes the
+//! one that computed its input (`inverse.rs`): `brcond` becomes `br` when always
 //! taken and disappears when never taken. Commutative ops and comparisons get a constant operand
 //! second. `mov x,x` is removed. No op with a side effect is removed or created here, except
 //! decided branches.
 
 use super::interp::eval_pure;
+use super::inverse::Inverses;
 use super::ir::{Cond, Op, TcgContext, Temp};
 use super::opcode::{OpFlags, Opcode};
 use super::zmask::ZMasks;
@@ -28,13 +30,14 @@ pub fn fold(ctx: &mut TcgContext) -> bool {
     let ops = core::mem::take(&mut ctx.ops);
     let mut out = Vec::with_capacity(ops.len());
     let mut changed = false;
-    let mut zm = ZMasks::new(ctx);
+    let (mut zm, mut inv) = (ZMasks::new(ctx), Inverses::new(ctx));
     for mut op in ops {
         changed |= canonicalize(ctx, &mut op);
         let start = out.len();
-        changed |= fold_op(ctx, &zm, &op, &mut out);
+        changed |= fold_op(ctx, &Facts { zm: &zm, inv: &inv }, &op, &mut out);
         for o in &out[start..] {
             zm.record(ctx, o);
+            inv.record(ctx, o);
         }
     }
     ctx.ops = out;
@@ -42,15 +45,22 @@ pub fn fold(ctx: &mut TcgContext) -> bool {
 }
 
 /// Push what `op` becomes onto `out`; true if that is not `op` itself.
-fn fold_op(ctx: &mut TcgContext, zm: &ZMasks, op: &Op, out: &mut Vec<Op>) -> bool {
+/// What is known about the temps at the op being folded.
+struct Facts<'a> {
+    zm: &'a ZMasks,
+    inv: &'a Inverses,
+}
+
+fn fold_op(ctx: &mut TcgContext, facts: &Facts, op: &Op, out: &mut Vec<Op>) -> bool {
     match op.opc {
         Opcode::Mov if op.args[0] == op.args[1] => return true,
         Opcode::Mov => {}
         Opcode::BrCond => return fold_brcond(ctx, op, out),
         Opcode::Mulu2 | Opcode::Muls2 => return fold_mul2(ctx, op, out),
         _ if op.flags().contains(OpFlags::PURE) => {
-            let narrow = || zm.redundant_zero_extension(ctx, op).map(Value::Copy);
-            if let Some(v) = all_const(ctx, op).or_else(|| simplify(ctx, op)).or_else(narrow) {
+            let narrow = || facts.zm.redundant_zero_extension(ctx, op).map(Value::Copy);
+            let undone = || facts.inv.undone(op).map(Value::Copy);
+            if let Some(v) = all_const(ctx, op).or_else(|| simplify(ctx, op)).or_else(narrow).or_else(undone) {
                 out.push(mov_value(ctx, op.out(0), v));
                 return true;
             }
@@ -270,6 +280,25 @@ mod tests {
         let keep = " qemu_ld_i32 tmp17,ebx,sb,0\n extract_i32 tmp18,tmp17,$0x0,$0x8";
         f(keep, keep);
         let keep = " qemu_ld_i32 tmp17,ebx,leuw,0\n and_i32 tmp18,tmp17,$0xff";
+        f(keep, keep);
+    }
+
+    #[test]
+    fn an_add_that_undoes_a_sub_is_its_operand() {
+        // jb after cmp: cc_dst + cc_src rebuilds the first operand of the subtraction.
+        f(
+            " sub_i32 cc_dst,eax,ebx\n add_i32 tmp17,cc_dst,ebx\n sub_i32 tmp18,tmp17,ecx\n add_i32 tmp19,tmp18,ecx",
+            " sub_i32 cc_dst,eax,ebx\n mov_i32 tmp17,eax\n sub_i32 tmp18,tmp17,ecx\n mov_i32 tmp19,tmp17",
+        );
+        // Through a copy of the difference (the frontend copies it into cc_dst).
+        f(
+            " sub_i32 tmp17,eax,ebx\n mov_i32 cc_dst,tmp17\n add_i32 tmp18,cc_dst,ebx",
+            " sub_i32 tmp17,eax,ebx\n mov_i32 cc_dst,tmp17\n mov_i32 tmp18,eax",
+        );
+        // Not once an operand changed in between, or across a helper for globals.
+        let keep = " sub_i32 cc_dst,eax,ebx\n mov_i32 eax,$0x1\n add_i32 tmp17,cc_dst,ebx";
+        f(keep, keep);
+        let keep = " sub_i32 cc_dst,eax,ebx\n call test_plain,$0x0,$0\n add_i32 tmp17,cc_dst,ebx";
         f(keep, keep);
     }
 

@@ -13,6 +13,7 @@ pub mod effects;
 pub mod entry_values;
 pub mod fold;
 pub mod interp;
+pub mod inverse;
 pub mod ir;
 pub mod opcode;
 #[cfg(test)]
