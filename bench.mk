@@ -49,9 +49,9 @@ ifeq ($(TCG86),$(TCG86_DEFAULT))
 	cargo build --release
 endif
 
-# The host tools the harness needs (Debian package names).
+# The host tools the harnesses need (Debian package names; hyperfine: make chaining-perf).
 bench-deps:
-	apt-get install -y time qemu-system-x86 gcc-multilib binutils
+	apt-get install -y time hyperfine qemu-system-x86 gcc-multilib binutils
 
 bench-clean:
 	rm -rf target/bench
