@@ -254,6 +254,13 @@ impl Lower<'_, '_> {
         }
     }
 
+    /// At TB entry: only the pinned globals whose entry value may be used (`Plan::entry_loads`).
+    fn load_pinned_at_entry(&mut self) {
+        for &(_, r, off) in &self.plan.entry_loads.clone() {
+            self.e.load32(r, ENV_REG, off);
+        }
+    }
+
     fn sync_pinned(&mut self) {
         for &(_, r, off) in &self.plan.pinned_written.clone() {
             self.e.store(ENV_REG, off, r, 4);
@@ -270,7 +277,7 @@ impl Lower<'_, '_> {
         let stop = self.e.buf.new_label();
         self.e.sub_mem32_imm(ENV_REG, lay.budget_off, self.tb.icount as i32);
         self.e.jcc(0x8, stop);
-        self.load_pinned();
+        self.load_pinned_at_entry();
         self.budget_stop = Some(stop);
         if self.self_slots.contains(&true) {
             let body = self.e.buf.new_label();

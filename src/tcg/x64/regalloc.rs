@@ -53,6 +53,9 @@ pub struct Plan {
     pub pool: Vec<Reg>,
     /// Pinned registers that are caller-saved (taken from the pool).
     pub caller_saved_pinned: Vec<Reg>,
+    /// The pinned globals the TB entry loads: not those the TB overwrites before anything could
+    /// read them or write them back.
+    pub entry_loads: Vec<(usize, Reg, i32)>,
 }
 
 /// Pinned globals: (temp index, register, env offset).
@@ -93,7 +96,21 @@ pub fn plan(ctx: &TcgContext, loops: bool) -> Result<Plan, TooManySlots> {
     let pinned_written = pinned.iter().copied().filter(|p| written[p.0]).collect();
     let caller_saved_pinned = pinned.iter().map(|p| p.1).filter(|r| POOL_REGS.contains(r)).collect();
     let nb_slots = homes.iter().filter(|h| matches!(h, Home::Slot(_))).count() as u32;
-    Ok(Plan { homes, last_use, pinned, pinned_written, nb_slots, pool, caller_saved_pinned })
+    let entry_loads = pinned.iter().copied().filter(|p| !written_first(ctx, p.0 as u32)).collect();
+    Ok(Plan { homes, last_use, pinned, pinned_written, nb_slots, pool, caller_saved_pinned, entry_loads })
+}
+
+/// True if the first op that mentions global `g`, or could observe or write back the pinned
+/// globals (anything but a pure op: a call, a guest memory access, a branch, a label, an exit),
+/// is a pure op that writes `g` without reading it: the value loaded at entry would be dead.
+fn written_first(ctx: &TcgContext, g: u32) -> bool {
+    for op in ctx.ops.iter().filter(|op| op.opc != Opcode::InsnStart) {
+        let (reads, writes) = (op.inputs().contains(&g), op.outputs().contains(&g));
+        if !op.flags().contains(OpFlags::PURE) || reads || writes {
+            return op.flags().contains(OpFlags::PURE) && writes && !reads;
+        }
+    }
+    false
 }
 
 /// Homes for every temp; the pinned globals and the pool. First with the callee-saved pinned
