@@ -12,6 +12,7 @@
 //! second. `mov x,x` is removed. No op with a side effect is removed or created here, except
 //! decided branches.
 
+use super::effects::may_change_globals;
 use super::interp::eval_pure;
 use super::inverse::Inverses;
 use super::ir::{Cond, Op, TcgContext, Temp};
@@ -36,8 +37,9 @@ pub fn fold(ctx: &mut TcgContext) -> bool {
         let start = out.len();
         changed |= fold_op(ctx, &Facts { zm: &zm, inv: &inv }, &op, &mut out);
         for o in &out[start..] {
-            zm.record(ctx, o);
-            inv.record(ctx, o);
+            let changes_globals = may_change_globals(ctx, o);
+            zm.record(ctx, o, changes_globals);
+            inv.record(ctx, o, changes_globals);
         }
     }
     ctx.ops = out;

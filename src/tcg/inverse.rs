@@ -5,7 +5,7 @@
 //! temps involved is written; all end at block boundaries, and those about globals also where a
 //! global may change behind the IR's back (`effects.rs`).
 
-use super::effects::{is_global, may_change_globals};
+use super::effects::is_global;
 use super::ir::{Op, TcgContext};
 use super::opcode::{OpFlags, Opcode};
 use alloc::vec;
@@ -52,12 +52,13 @@ impl Inverses {
         }
     }
 
-    /// Record what `op` (as emitted) computes; forget what it invalidates.
-    pub fn record(&mut self, ctx: &TcgContext, op: &Op) {
+    /// Record what `op` (as emitted) computes; forget what it invalidates (`changes_globals`:
+    /// `effects::may_change_globals` of `op`, computed once by the caller).
+    pub fn record(&mut self, ctx: &TcgContext, op: &Op, changes_globals: bool) {
         if op.opc == Opcode::SetLabel || op.flags().contains(OpFlags::BB_END) {
             return self.clear();
         }
-        if may_change_globals(ctx, op) {
+        if changes_globals {
             self.forget_globals(ctx);
         }
         for &t in op.outputs() {

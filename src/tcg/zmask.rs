@@ -4,7 +4,6 @@
 //! `a` and `b` both below 256 is `b`. Facts hold within one basic block; facts about globals also
 //! end where a global may change behind the IR's back (`effects.rs`: helpers, `env` stores).
 
-use super::effects::may_change_globals;
 use super::ir::{MemOp, Op, TcgContext, Temp};
 use super::opcode::{OpFlags, Opcode};
 use alloc::vec;
@@ -37,14 +36,15 @@ impl ZMasks {
     }
 
     /// Record what `op` (as it will be emitted) tells about its outputs; forget everything at
-    /// block boundaries.
-    pub fn record(&mut self, ctx: &TcgContext, op: &Op) {
+    /// block boundaries, and what is known about globals when `op` may change them
+    /// (`changes_globals`: `effects::may_change_globals`, computed once by the caller).
+    pub fn record(&mut self, ctx: &TcgContext, op: &Op, changes_globals: bool) {
         if op.opc == Opcode::SetLabel || op.flags().contains(OpFlags::BB_END) {
             self.z.fill(u32::MAX);
             return;
         }
         let mask = self.output_mask(ctx, op);
-        if may_change_globals(ctx, op) {
+        if changes_globals {
             let globals = (ctx.nb_globals as usize).min(self.z.len());
             self.z[..globals].fill(u32::MAX);
         }

@@ -544,7 +544,7 @@ impl Lower<'_, '_> {
             Opcode::Ld16s => (2, true),
             _ => (4, false),
         };
-        let d = self.out_reg(op.out(0)).unwrap_or(RAX);
+        let d = self.dest(op.out(0));
         self.e.load_ext(d, ENV_REG, op.konst(0) as i32, bytes, signed);
         self.put(op.out(0), d);
     }
