@@ -12,12 +12,14 @@ minus the same configuration's empty-kernel median (start-up, and QEMU's firmwar
 import argparse
 import json
 import os
-import platform
 import re
 import subprocess
 import sys
 import time
 from datetime import datetime, timezone
+
+# Shared with the main benchmark harness (this directory is on sys.path when run as a script).
+from run import cpu_model, cpu_of, loadavg, median_of, ms, ratio
 
 QEMU_ARGS = ["-nodefaults", "-no-reboot", "-display", "none", "-serial", "stdio",
              "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
@@ -124,18 +126,9 @@ def qemu_nochain_cflags(a, progs):
 # ---------------------------------------------------------------- figures
 
 
-def median(results, prog, name):
-    r = results.get(prog, {}).get(name, {})
-    return None if "error" in r else r.get("median")
-
-
-def cpu(results, prog, name):
-    """User + system CPU seconds (hyperfine's means over the runs, all threads)."""
-    r = results.get(prog, {}).get(name, {})
-    return None if "error" in r or "user" not in r else r["user"] + r["system"]
-
-
-WALL, CPU = median, cpu
+# Wall-clock median and user + system CPU seconds (hyperfine's means over the runs, all threads)
+# of a (program, configuration) result: run.py's readers.
+median, WALL, CPU = median_of, median_of, cpu_of
 
 
 def net(results, prog, name, measure=WALL):
@@ -149,16 +142,8 @@ def net(results, prog, name, measure=WALL):
     return t - t0 if t - t0 > max(spread, 0.1 * t0) else None
 
 
-def ratio(x, y):
-    return None if x is None or y is None or y <= 0 else x / y
-
-
 def diff(x, y):
     return None if x is None or y is None else x - y
-
-
-def ms(s):
-    return "" if s is None else f"{s * 1e3:.1f}" if s < 10 else f"{s * 1e3:.0f}"
 
 
 def fr(r):
@@ -317,25 +302,6 @@ runs the firmware unchained too) is large against its work and varies by tens of
 net times and the ratios derived from them are rough. Rerun with more runs (`make chaining-perf CHAIN_RUNS=10`) on
 an idle machine for firmer numbers.
 """
-
-
-def loadavg():
-    try:
-        with open("/proc/loadavg") as f:
-            return " ".join(f.read().split()[:3])
-    except OSError:
-        return "n/a"
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def report(a, progs, results, failures, cflags, env, elapsed):
