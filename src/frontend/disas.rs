@@ -114,8 +114,7 @@ impl DisasContext<'_> {
         if same_page && self.cc_op != CcOp::Dynamic {
             // Back to this TB's start with the flags state it was entered with: the same TB key
             // (instructions that may change the key's hflags end their TB with `exit_tb 0`).
-            let entry_cc_op = (self.flags >> hflags::TB_CC_OP_SHIFT) & 0xff;
-            let same_key = self.cc_op != CcOp::Dynamic && self.cc_op as u32 == entry_cc_op;
+            let same_key = self.cc_op as u32 == (self.flags >> hflags::TB_CC_OP_SHIFT) & 0xff;
             let to_self = linear == self.pc_first.wrapping_add(self.cs_base()) && same_key;
             if let Some(s) = self.tcg.goto_tb_self.get_mut(slot as usize) {
                 *s = to_self;

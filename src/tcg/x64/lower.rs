@@ -242,12 +242,6 @@ impl Lower<'_, '_> {
 
     // ---- pinned globals ----
 
-    /// Caller-saved registers holding pinned globals (saved around calls that do not reload the
-    /// pinned globals afterwards; restoring an output's old value is harmless: it is set after).
-    fn caller_saved_pinned(&self) -> Vec<Reg> {
-        self.plan.caller_saved_pinned.clone()
-    }
-
     fn load_pinned(&mut self) {
         for &(_, r, off) in &self.plan.pinned.clone() {
             self.e.load32(r, ENV_REG, off);
@@ -856,7 +850,7 @@ impl Lower<'_, '_> {
         // A pure call reloads no pinned global afterwards: keep the caller-saved ones too.
         let mut live = self.live_pool_regs(op.outputs());
         if pure {
-            live.extend(self.caller_saved_pinned());
+            live.extend(self.plan.caller_saved_pinned.iter().copied());
         }
         let pad = self.save_regs(&live);
         let depth = live.len() as i32 + pad as i32;
@@ -955,7 +949,7 @@ impl Lower<'_, '_> {
     /// live after it and the caller-saved pinned ones.
     fn push_slow_path(&mut self, op: &Op, sp: SlowPathSite) {
         let mut live = self.live_pool_regs(op.outputs());
-        live.extend(self.caller_saved_pinned());
+        live.extend(self.plan.caller_saved_pinned.iter().copied());
         self.slow.push(SlowPath { site: sp, live, insn: self.insn });
     }
 

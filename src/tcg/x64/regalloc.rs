@@ -51,7 +51,9 @@ pub struct Plan {
     pub nb_slots: u32,
     /// The pool registers temps are allocated from (a prefix of `POOL_REGS`).
     pub pool: Vec<Reg>,
-    /// Pinned registers that are caller-saved (taken from the pool).
+    /// Pinned registers that are caller-saved (taken from the pool): saved around the calls that
+    /// do not reload the pinned globals after them (restoring an output's old value is harmless:
+    /// the output is set after the restore).
     pub caller_saved_pinned: Vec<Reg>,
     /// The pinned globals the TB entry loads: not those the TB overwrites before anything could
     /// read them or write them back.
