@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{exit_al, run_on, ECX, EDX};
+use common::{exit_al, rd32, run_on, ECX, EDX, STACK_TOP};
 
 /// ```text
 ///     mov $300, %ecx
@@ -73,4 +73,65 @@ fn a_jump_with_a_run_time_cc_op_finds_the_tb_for_it() {
         let (r, _, _) = run_on(JMP_AFTER_DYNAMIC_CC_OP, |_| {}, 1_000_000, jit);
         assert_eq!(r, exit_al(3), "jit={jit}");
     }
+}
+
+/// ```text
+///     mov $300, %ecx
+///     xor %edx, %edx
+///     movl $0, -8(%esp)
+/// 1:  add %ecx, -8(%esp)          # the loop leaves esp alone: the JIT looks these
+///     mov -8(%esp), %eax          # addresses up once per TB entry, not per pass
+///     add %eax, %edx
+///     mov %edx, -12(%esp)
+///     dec %ecx
+///     jne 1b
+///     mov -8(%esp), %eax
+///     out %al, $0xf4
+/// ```
+const STACK_ACCUMULATOR: &[u8] = &[
+    0xb9, 0x2c, 0x01, 0x00, 0x00, 0x31, 0xd2, 0xc7, 0x44, 0x24, 0xf8, 0x00, 0x00, 0x00, 0x00, 0x01, 0x4c, 0x24, 0xf8,
+    0x8b, 0x44, 0x24, 0xf8, 0x01, 0xc2, 0x89, 0x54, 0x24, 0xf4, 0x49, 0x75, 0xef, 0x8b, 0x44, 0x24, 0xf8, 0xe6, 0xf4,
+];
+
+/// The same loop with its accumulator at 0x100100, on the page of its own code (but outside it):
+/// the write check at TB entry fails (the page holds translated code), so each pass takes the
+/// ordinary lookup and slow path for the store, while the load keeps the address looked up at entry.
+/// ```text
+///     mov $300, %ecx
+///     xor %edx, %edx
+///     movl $0, 0x100100
+/// 1:  add %ecx, 0x100100
+///     mov 0x100100, %eax
+///     add %eax, %edx
+///     dec %ecx
+///     jne 1b
+///     mov 0x100100, %eax
+///     out %al, $0xf4
+/// ```
+const CODE_PAGE_ACCUMULATOR: &[u8] = &[
+    0xb9, 0x2c, 0x01, 0x00, 0x00, 0x31, 0xd2, 0xc7, 0x05, 0x00, 0x01, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x0d,
+    0x00, 0x01, 0x10, 0x00, 0xa1, 0x00, 0x01, 0x10, 0x00, 0x01, 0xc2, 0x49, 0x75, 0xf0, 0xa1, 0x00, 0x01, 0x10, 0x00,
+    0xe6, 0xf4,
+];
+
+#[test]
+fn loop_invariant_accesses_match_the_interpreter_at_every_stop() {
+    // acc after pass k (k = 1..=300) is 300 + 299 + ... + (301 - k); edx sums those.
+    let accs: Vec<u32> = (1..=300u32).scan(0, |acc, k| Some(*acc + (301 - k)).inspect(|a| *acc = *a)).collect();
+    let edx: u32 = accs.iter().sum();
+    for (code, acc_addr) in [(STACK_ACCUMULATOR, STACK_TOP - 8), (CODE_PAGE_ACCUMULATOR, 0x100100)] {
+        for limit in (1..=12).chain(514..=530).chain([1000, 1_000_000]) {
+            let (ri, ci, ni) = run_on(code, |_| {}, limit, false);
+            let (rj, cj, nj) = run_on(code, |_| {}, limit, true);
+            assert_eq!((ri, ni), (rj, nj), "limit {limit}: exit reason and instruction count");
+            assert_eq!(ci.env.regs, cj.env.regs, "limit {limit}: registers");
+            let mem = |c: &tcg86::cpu::X86Cpu| (rd32(c, acc_addr), rd32(c, STACK_TOP - 12));
+            assert_eq!(mem(&ci), mem(&cj), "limit {limit}: accumulator and stored sum");
+        }
+        let (r, cpu, _) = run_on(code, |_| {}, 1_000_000, true);
+        assert_eq!(r, exit_al(45150 & 0xff));
+        assert_eq!((rd32(&cpu, acc_addr), cpu.env.regs[EDX]), (45150, edx));
+    }
+    let (_, cpu, _) = run_on(STACK_ACCUMULATOR, |_| {}, 1_000_000, true);
+    assert_eq!(rd32(&cpu, STACK_TOP - 12), edx, "the plain store in the loop");
 }

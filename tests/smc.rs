@@ -98,3 +98,26 @@ fn stores_to_data_on_a_code_page_invalidate_nothing() {
         assert_eq!(inval, 0, "jit={jit} nochain={nochain}");
     }
 }
+
+/// A store into the running TB is rolled back and rerun, so the state before it must be exact,
+/// flags included. Here the JIT defers `inc`'s carry (the `cmp` after the store overwrites it) to
+/// the store's slow path; the store turns that `cmp` into `setc %bl`, which reads the carry after
+/// the rerun. The lazy source `shl` leaves has bit 0 clear: a carry not computed reads as 0.
+#[test]
+fn a_store_into_the_running_tb_sees_the_flags_of_the_instruction_before() {
+    let code: &[u8] = &[
+        0x31, 0xdb, // 100000: xor %ebx,%ebx
+        0xba, 0x00, 0x00, 0x00, 0x80, // 100002: mov $0x80000000,%edx
+        0xd1, 0xe2, // 100007: shl $1,%edx (CF = 1)
+        0xb9, 0x0f, 0x92, 0xc3, 0x90, // 100009: mov $0x90c3920f,%ecx ("setc %bl; nop")
+        0x40, // 10000e: inc %eax (CF stays 1)
+        0x89, 0x0d, 0x15, 0x00, 0x10, 0x00, // 10000f: mov %ecx,0x100015
+        0x39, 0xc0, 0x90, 0x90, // 100015: cmp %eax,%eax; nop; nop (becomes setc %bl; nop)
+        0x89, 0xd8, // 100019: mov %ebx,%eax
+        0xe6, 0xf4, // 10001b: out %al,$0xf4
+    ];
+    for (jit, nochain) in MODES {
+        let (r, _, _) = run(&[(0x100000, code)], jit, nochain);
+        assert_eq!(r, ExitReason::Status((1 << 1) | 1), "setc saw CF = 1: jit={jit} nochain={nochain}");
+    }
+}

@@ -166,6 +166,15 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// [host + addr] = low `bytes` of v
+    pub fn store_indexed_imm(&mut self, host: Reg, addr: Reg, v: u32, bytes: u8) {
+        match bytes {
+            1 => dynasm!(self.buf ; .arch x64 ; mov BYTE [Rq(host) + Rq(addr)], v as i8),
+            2 => dynasm!(self.buf ; .arch x64 ; mov WORD [Rq(host) + Rq(addr)], v as i16),
+            _ => dynasm!(self.buf ; .arch x64 ; mov DWORD [Rq(host) + Rq(addr)], v as i32),
+        }
+    }
+
     pub fn alu_rr(&mut self, op: AluOp, d: Reg, s: Reg) {
         match op {
             AluOp::Add => dynasm!(self.buf ; .arch x64 ; add Rd(d), Rd(s)),

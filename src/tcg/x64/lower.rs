@@ -5,8 +5,10 @@
 //! Out-of-line code (TLB slow paths, exception exits) is emitted after the TB body.
 
 use super::codebuf::{CodeBuf, DynLabel};
+use super::defer::{deferrable_output, deferral, Deferral};
 use super::emit::{x86_cc, AluOp, Emitter, Reg, ShiftOp, ENV_REG, R11, R8, RAX, RCX, RDI, RDX, RSI, RSP};
-use super::regalloc::{plan, Home, Plan};
+use super::hoist::{self, Site};
+use super::regalloc::{plan, surely_pinned, Home, Plan, MAX_SLOTS};
 use super::{ret_word, CompileError, JitLayout, TbInfo, EXIT_REQUESTED, RET_RAISED};
 use crate::cpu::jmp_cache::{TbJmpCache, TB_JMP_CACHE_BITS, TB_JMP_CACHE_SIZE};
 use crate::tcg::ir::{Cond, HelperFlags, LookupKey, MemOp, Op, TcgContext, Temp, HELPER_EXIT};
@@ -31,9 +33,9 @@ struct SlowPathSite {
     is_store: bool,
     memop: u32,
     mmu_idx: u32,
-    /// The registers holding the address and, for stores, the value.
+    /// The register holding the address and, for stores, the value (a register or a constant).
     addr: Reg,
-    value: Option<Reg>,
+    value: Option<Val>,
     /// For loads: the register the fast path loads into, and the memory home to store it to when
     /// that register is the scratch rax.
     out: Option<(Reg, Option<Val>)>,
@@ -48,10 +50,22 @@ struct SlowPath {
     /// Registers to save around the call.
     live: Vec<Reg>,
     insn: u32,
+    /// The deferred ops it computes into `env` first (`defer.rs`).
+    deferred: Vec<DeferredOp>,
+}
+
+/// A deferred op as its slow path computes it: operands located where they were at the access.
+struct DeferredOp {
+    opc: Opcode,
+    ins: [Val; 2],
+    konst: [u32; 2],
+    /// The env offset of its global.
+    off: i32,
 }
 
 struct Lower<'a, 'c> {
     e: Emitter<'a>,
+    ctx: &'c TcgContext,
     ops: &'c [Op],
     /// The `qemu_st` paired with the last `qemu_ld` (see `rmw_store`), not yet lowered.
     rmw_store: Option<usize>,
@@ -82,6 +96,9 @@ struct Lower<'a, 'c> {
     lookup_key: LookupKey,
     /// `lookup_tb_ptr` called its helper, which wrote the pinned globals back.
     synced_for_goto_ptr: bool,
+    deferral: Deferral,
+    /// Accesses whose TLB lookup is done at TB entry, with the stack slot of their host address.
+    hoisted: Vec<(Site, u32)>,
 }
 
 /// The result of lowering one TB.
@@ -102,12 +119,16 @@ pub fn compile(
     tb: TbInfo,
 ) -> Result<Lowered, CompileError> {
     let loops = tb.chain && ctx.goto_tb_self.contains(&true);
-    let plan = plan(ctx, loops).map_err(|_| CompileError::TooComplex)?;
+    let deferral = deferral(ctx, &surely_pinned(ctx, loops));
+    let plan = plan(ctx, loops, &deferral.until).map_err(|_| CompileError::TooComplex)?;
+    let sites = if loops { hoist::sites(ctx) } else { Vec::new() };
+    let hoisted = sites.into_iter().zip(plan.nb_slots..MAX_SLOTS as u32).collect();
     let mut e = Emitter::new(buf);
     let labels = (0..ctx.nb_labels).map(|_| e.buf.new_label()).collect();
     let n = ctx.temps.len();
     let mut l = Lower {
         e,
+        ctx,
         ops: &ctx.ops,
         rmw_store: None,
         plan,
@@ -130,12 +151,16 @@ pub fn compile(
         self_slots: ctx.goto_tb_self.map(|s| s && tb.chain),
         lookup_key: ctx.lookup_key,
         synced_for_goto_ptr: false,
+        deferral,
+        hoisted,
     };
     l.tb_entry();
     for (i, op) in ctx.ops.iter().enumerate() {
         l.op_index = i;
-        l.lower_op(op);
-        l.free_dead(op);
+        if !l.deferral.skipped[i] {
+            l.lower_op(op);
+        }
+        l.free_dead();
     }
     // A TB may end in a helper that always leaves (raise_exception); never run off its end.
     l.exit_with(0);
@@ -221,14 +246,14 @@ impl Lower<'_, '_> {
         }
     }
 
-    /// Free pool registers of temps whose last use is this op.
-    fn free_dead(&mut self, op: &Op) {
-        for &t in op.outputs().iter().chain(op.inputs()) {
-            let t = t as usize;
-            if self.plan.last_use[t] <= self.op_index {
-                if let Some(r) = self.reg_of[t].take() {
-                    self.pool_used[r as usize] = None;
-                }
+    /// Free pool registers of temps whose last use is this op (or earlier: a deferred op's
+    /// inputs live until an access that does not mention them).
+    fn free_dead(&mut self) {
+        for &r in &self.plan.pool {
+            let Some(t) = self.pool_used[r as usize] else { continue };
+            if self.plan.last_use[t as usize] <= self.op_index {
+                self.pool_used[r as usize] = None;
+                self.reg_of[t as usize] = None;
             }
         }
     }
@@ -256,8 +281,15 @@ impl Lower<'_, '_> {
     }
 
     fn sync_pinned(&mut self) {
+        self.sync_pinned_except(&[]);
+    }
+
+    /// Write back the pinned globals but those at the env offsets `skip`.
+    fn sync_pinned_except(&mut self, skip: &[i32]) {
         for &(_, r, off) in &self.plan.pinned_written.clone() {
-            self.e.store(ENV_REG, off, r, 4);
+            if !skip.contains(&off) {
+                self.e.store(ENV_REG, off, r, 4);
+            }
         }
     }
 
@@ -272,6 +304,7 @@ impl Lower<'_, '_> {
         self.e.sub_mem32_imm(ENV_REG, lay.budget_off, self.tb.icount as i32);
         self.e.jcc(0x8, stop);
         self.load_pinned_at_entry();
+        self.hoisted_lookups();
         self.budget_stop = Some(stop);
         if self.self_slots.contains(&true) {
             let body = self.e.buf.new_label();
@@ -370,7 +403,10 @@ impl Lower<'_, '_> {
             Opcode::Rotl => self.lower_shift(op, ShiftOp::Rol),
             Opcode::Rotr => self.lower_shift(op, ShiftOp::Ror),
             Opcode::QemuSt if self.rmw_store == Some(self.op_index) => self.lower_rmw_store(op),
-            Opcode::QemuLd | Opcode::QemuSt => self.lower_qemu_ldst(op),
+            Opcode::QemuLd | Opcode::QemuSt => match self.hoisted.iter().find(|h| h.0.op == self.op_index) {
+                Some(&(_, slot)) => self.lower_hoisted(op, slot),
+                None => self.lower_qemu_ldst(op),
+            },
             Opcode::Call => self.lower_call(op),
             _ => self.lower_misc(op),
         }
@@ -696,8 +732,12 @@ impl Lower<'_, '_> {
 
     /// d = bits pos..pos+len of a, zero- or sign-extended (movzx/movsx for the low byte or word).
     fn lower_extract(&mut self, op: &Op, d: Reg, a: Val) {
-        let (pos, len) = (op.konst(0), op.konst(1).clamp(1, 32));
-        let signed = op.opc == Opcode::Sextract;
+        self.extract_into(d, a, op.konst(0), op.konst(1), op.opc == Opcode::Sextract);
+    }
+
+    /// d = bits [pos, pos + len) of a, zero- or sign-extended.
+    fn extract_into(&mut self, d: Reg, a: Val, pos: u32, len: u32, signed: bool) {
+        let len = len.clamp(1, 32);
         if pos == 0 && (len == 8 || len == 16) {
             return self.ext_into(d, a, (len / 8) as u8, signed);
         }
@@ -886,7 +926,10 @@ impl Lower<'_, '_> {
         let addr_t = if is_store { op.input(1) } else { op.input(0) };
         let (memop, mmu_idx) = (MemOp(op.konst(0)), op.konst(1));
         let addr = self.in_reg(addr_t, R11);
-        let value = is_store.then(|| self.in_reg(op.input(0), RDX));
+        let value = is_store.then(|| match self.val(op.input(0)) {
+            Val::Imm(c) => Val::Imm(c),
+            _ => Val::Reg(self.in_reg(op.input(0), RDX)),
+        });
         let size = memop.size();
         self.tlb_index_and_page(addr, size);
         let table = self.layout.tlb_table_off[(mmu_idx as usize).min(1)];
@@ -904,7 +947,11 @@ impl Lower<'_, '_> {
         }
         let mut out = None;
         if let Some(v) = value {
-            self.e.store_indexed(RCX, addr, v, size as u8);
+            match v {
+                Val::Imm(c) => self.e.store_indexed_imm(RCX, addr, c, size as u8),
+                Val::Reg(r) => self.e.store_indexed(RCX, addr, r, size as u8),
+                Val::Mem(..) => {}
+            }
         } else {
             let d = self.dest(op.out(0));
             self.e.load_indexed(d, RCX, addr, size as u8, memop.signed());
@@ -917,6 +964,64 @@ impl Lower<'_, '_> {
         let clears_r11 = self.rmw_store.is_some();
         let sp = SlowPathSite { entry, resume, is_store, memop: memop.0, mmu_idx, addr, value, out, clears_r11 };
         self.push_slow_path(op, sp);
+    }
+
+    /// At TB entry, the TLB lookups of the hoisted accesses (`hoist.rs`): each slot gets the host
+    /// address, or 0 when the entry does not map the page for every way the access goes.
+    ///   r11 = base + disp; lookup as in `lower_qemu_ldst` (read and/or write tag)
+    ///   rax = hit ? addend + r11 : 0; [rsp + slot] = rax
+    fn hoisted_lookups(&mut self) {
+        for (site, slot) in self.hoisted.clone() {
+            let op = &self.ops[site.op];
+            let (size, mmu_idx) = (MemOp(op.konst(0)).size(), op.konst(1));
+            let base = self.val(site.base);
+            self.load(R11, base);
+            if site.disp != 0 {
+                self.e.alu_ri(AluOp::Add, R11, site.disp);
+            }
+            self.tlb_index_and_page(R11, size);
+            let table = self.layout.tlb_table_off[(mmu_idx as usize).min(1)];
+            let (miss, store) = (self.e.buf.new_label(), self.e.buf.new_label());
+            for (check, tag) in [(site.read, 0), (site.write, 4)] {
+                if check {
+                    self.e.cmp_mem32_idx(RAX, ENV_REG, RCX, table + tag);
+                    self.e.jcc(0x5, miss);
+                }
+            }
+            self.e.load64_idx(RCX, ENV_REG, RCX, table + 16);
+            self.e.lea_add64(RAX, RCX, R11);
+            self.e.jmp(store);
+            self.e.bind(miss);
+            self.e.mov_ri(RAX, 0);
+            self.e.bind(store);
+            self.e.store64(RSP, Self::slot_disp(slot), RAX);
+        }
+    }
+
+    /// A hoisted access: the host address from its slot, or the ordinary lookup when it is 0.
+    ///   mov r11, [rsp + slot]; test r11, r11; jz full
+    ///   access [r11]; jmp done            ; r11 is also what a paired store uses
+    ///   full: (lower_qemu_ldst) done:
+    fn lower_hoisted(&mut self, op: &Op, slot: u32) {
+        let (full, done) = (self.e.buf.new_label(), self.e.buf.new_label());
+        let memop = MemOp(op.konst(0));
+        let size = memop.size() as u8;
+        self.e.load64(R11, RSP, Self::slot_disp(slot));
+        self.e.test_rr64(R11, R11);
+        self.e.jcc(0x4, full);
+        if op.opc == Opcode::QemuSt {
+            let v = self.in_reg(op.input(0), RDX);
+            self.e.store(R11, 0, v, size);
+        } else {
+            let d = self.dest(op.out(0));
+            self.e.load_ext(d, R11, 0, size, memop.signed());
+            self.put(op.out(0), d);
+        }
+        self.count_tlb_hit();
+        self.e.jmp(done);
+        self.e.bind(full);
+        self.lower_qemu_ldst(op);
+        self.e.bind(done);
     }
 
     /// rcx = offset of the TLB entry for `addr`; eax = the page of the access's last byte.
@@ -950,7 +1055,61 @@ impl Lower<'_, '_> {
     fn push_slow_path(&mut self, op: &Op, sp: SlowPathSite) {
         let mut live = self.live_pool_regs(op.outputs());
         live.extend(self.plan.caller_saved_pinned.iter().copied());
-        self.slow.push(SlowPath { site: sp, live, insn: self.insn });
+        let deferred = self.deferral.pending[self.op_index].iter().filter_map(|&k| self.deferred_op(k)).collect();
+        self.slow.push(SlowPath { site: sp, live, insn: self.insn, deferred });
+    }
+
+    /// Deferred op `k` with its operands where they are now.
+    fn deferred_op(&self, k: usize) -> Option<DeferredOp> {
+        let op = &self.ops[k];
+        let off = deferrable_output(self.ctx, op)? as i32;
+        let ins = [self.val(op.input(0)), if op.nb_iargs > 1 { self.val(op.input(1)) } else { Val::Imm(0) }];
+        let konst = [op.consts().first().copied().unwrap_or(0), op.consts().get(1).copied().unwrap_or(0)];
+        Some(DeferredOp { opc: op.opc, ins, konst, off })
+    }
+
+    /// Compute a deferred op into its global's env field, using rax and rcx only (the slow path
+    /// has not moved its own operands yet).
+    fn emit_deferred(&mut self, d: &DeferredOp) {
+        self.load(RAX, d.ins[0]);
+        let shift = |opc| match opc {
+            Opcode::Shl => ShiftOp::Shl,
+            Opcode::Shr => ShiftOp::Shr,
+            _ => ShiftOp::Sar,
+        };
+        match d.opc {
+            Opcode::Add => self.alu_rax(AluOp::Add, d.ins[1]),
+            Opcode::Sub => self.alu_rax(AluOp::Sub, d.ins[1]),
+            Opcode::And => self.alu_rax(AluOp::And, d.ins[1]),
+            Opcode::Or => self.alu_rax(AluOp::Or, d.ins[1]),
+            Opcode::Xor => self.alu_rax(AluOp::Xor, d.ins[1]),
+            Opcode::Neg => self.e.neg(RAX),
+            Opcode::Not => self.e.not(RAX),
+            Opcode::Shl | Opcode::Shr | Opcode::Sar => {
+                if let Val::Imm(n) = d.ins[1] {
+                    self.e.shift_imm(shift(d.opc), RAX, n as u8);
+                }
+            }
+            Opcode::Extract => self.extract_into(RAX, Val::Reg(RAX), d.konst[0], d.konst[1], false),
+            Opcode::SetCond => {
+                self.alu_rax(AluOp::Cmp, d.ins[1]);
+                self.e.setcc(x86_cc(Cond::from_u32(d.konst[0]).unwrap_or(Cond::Eq)), RAX);
+            }
+            _ => {}
+        }
+        self.e.store(ENV_REG, d.off, RAX, 4);
+    }
+
+    /// rax op= v, through rcx for a memory operand.
+    fn alu_rax(&mut self, op: AluOp, v: Val) {
+        match v {
+            Val::Imm(i) => self.e.alu_ri(op, RAX, i),
+            Val::Reg(r) => self.e.alu_rr(op, RAX, r),
+            Val::Mem(b, d) => {
+                self.e.load32(RCX, b, d);
+                self.e.alu_rr(op, RAX, RCX);
+            }
+        }
     }
 
     /// The `qemu_st` that writes back what this `qemu_ld` (the current op) read: same address
@@ -992,7 +1151,7 @@ impl Lower<'_, '_> {
         self.e.store_at(R11, v, memop.size() as u8);
         self.count_tlb_hit();
         self.e.bind(resume);
-        let (memop, value, out, clears_r11) = (memop.0, Some(v), None, false);
+        let (memop, value, out, clears_r11) = (memop.0, Some(Val::Reg(v)), None, false);
         let sp = SlowPathSite { entry, resume, is_store: true, memop, mmu_idx, addr, value, out, clears_r11 };
         self.push_slow_path(op, sp);
     }
@@ -1002,11 +1161,15 @@ impl Lower<'_, '_> {
     fn emit_slow_path(&mut self, sp: SlowPath) {
         let (site, live) = (sp.site, sp.live);
         self.e.bind(site.entry);
-        self.sync_pinned();
+        for d in &sp.deferred {
+            self.emit_deferred(d);
+        }
+        let computed: Vec<i32> = sp.deferred.iter().map(|d| d.off).collect();
+        self.sync_pinned_except(&computed);
         let pad = self.save_regs(&live);
         self.e.mov_rr(R11, site.addr);
         if let Some(v) = site.value {
-            self.e.mov_rr(R8, v);
+            self.load(R8, v);
         }
         self.e.mov_rr(RSI, R11);
         self.e.mov_ri(RDX, site.memop);

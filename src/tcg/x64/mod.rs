@@ -15,7 +15,9 @@
 //! read-execute view.
 
 pub mod codebuf;
+pub mod defer;
 pub mod emit;
+pub mod hoist;
 pub mod lower;
 pub mod regalloc;
 

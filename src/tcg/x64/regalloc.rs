@@ -69,23 +69,28 @@ pub struct TooManySlots;
 
 /// The plan for `ctx`. With `loops` (the TB loops inside itself) spare pool registers pin more
 /// globals: their load and write-back are paid once per entry, not once per iteration.
-pub fn plan(ctx: &TcgContext, loops: bool) -> Result<Plan, TooManySlots> {
+///
+/// `until[i]` is where op `i`'s inputs must still hold their values: past the op itself when a
+/// slow path computes it later (`defer.rs`).
+pub fn plan(ctx: &TcgContext, loops: bool, until: &[usize]) -> Result<Plan, TooManySlots> {
     let n = ctx.temps.len();
     let mut first = vec![usize::MAX; n];
     let mut last_use = vec![0usize; n];
-    let mut uses = vec![0u32; n];
     let mut written = vec![false; n];
     for (i, op) in ctx.ops.iter().enumerate() {
         for &t in op.outputs().iter().chain(op.inputs()) {
             let t = t as usize;
             first[t] = first[t].min(i);
             last_use[t] = i;
-            uses[t] += 1;
+        }
+        for &t in op.inputs() {
+            last_use[t as usize] = last_use[t as usize].max(until.get(i).copied().unwrap_or(i));
         }
         for &t in op.outputs() {
             written[t as usize] = true;
         }
     }
+    let uses = use_counts(ctx);
     let bb_ends: Vec<usize> = ctx
         .ops
         .iter()
@@ -126,14 +131,15 @@ fn plan_homes(
     bb_ends: &[usize],
     loops: bool,
 ) -> Result<(PinnedGlobals, Vec<Reg>), TooManySlots> {
-    let pinned = choose_pinned(ctx, uses, &PINNED_REGS);
+    let min_uses = min_uses(loops);
+    let pinned = choose_pinned(ctx, uses, &PINNED_REGS, min_uses);
     let peak = assign_homes(ctx, homes, &pinned, first, last_use, bb_ends)?;
     if !loops {
         return Ok((pinned, POOL_REGS.to_vec()));
     }
     let spare = &POOL_REGS[peak..];
     let regs: Vec<Reg> = PINNED_REGS.iter().chain(spare).copied().collect();
-    let more = choose_pinned(ctx, uses, &regs);
+    let more = choose_pinned(ctx, uses, &regs, min_uses);
     if more.len() == pinned.len() {
         return Ok((pinned, POOL_REGS.to_vec()));
     }
@@ -214,14 +220,41 @@ fn next_slot(n: &mut u32) -> Result<Home, TooManySlots> {
     Ok(Home::Slot(*n - 1))
 }
 
-/// The globals with the most uses (at least two), up to one per register of `regs`.
-fn choose_pinned(ctx: &TcgContext, uses: &[u32], regs: &[Reg]) -> PinnedGlobals {
+/// How many times a global must be used to be pinned. In a TB that loops, a global read once
+/// per iteration is worth a register: it is loaded once per entry instead of once per iteration.
+fn min_uses(loops: bool) -> u32 {
+    if loops {
+        1
+    } else {
+        2
+    }
+}
+
+/// Number of ops that read or write each temp.
+fn use_counts(ctx: &TcgContext) -> Vec<u32> {
+    let mut uses = vec![0u32; ctx.temps.len()];
+    for op in &ctx.ops {
+        for &t in op.outputs().iter().chain(op.inputs()) {
+            uses[t as usize] += 1;
+        }
+    }
+    uses
+}
+
+/// The globals every plan of `ctx` pins (temp indices): those of the callee-saved registers,
+/// chosen before the spare pool registers pin more.
+pub fn surely_pinned(ctx: &TcgContext, loops: bool) -> Vec<usize> {
+    choose_pinned(ctx, &use_counts(ctx), &PINNED_REGS, min_uses(loops)).iter().map(|p| p.0).collect()
+}
+
+/// The globals with the most uses (at least `min_uses`), up to one per register of `regs`.
+fn choose_pinned(ctx: &TcgContext, uses: &[u32], regs: &[Reg], min_uses: u32) -> PinnedGlobals {
     let mut globals: Vec<(usize, u32, i32)> = ctx
         .temps
         .iter()
         .enumerate()
         .filter_map(|(t, info)| match info.kind {
-            TempKind::Global { offset } if uses[t] >= 2 => Some((t, uses[t], offset as i32)),
+            TempKind::Global { offset } if uses[t] >= min_uses => Some((t, uses[t], offset as i32)),
             _ => None,
         })
         .collect();

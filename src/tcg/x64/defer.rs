@@ -1,0 +1,106 @@
+//! Deferred global writes: values only a guest fault could observe, computed on the TLB slow paths.
+//!
+//! Guest state must be exact at every instruction that may fault, so a write of `cc_dst`,
+//! `cc_src` or `cc_op` stays in the IR when the next instruction overwrites it but touches memory
+//! first (`inc %eax; add %ecx,0x2c(%esp)`): the access could fault and show the flags to the
+//! guest's handler. QEMU computes such values on every run. Here the write is *deferred* when,
+//! from the op on, its global is overwritten before anything reads it, with only pure ops and
+//! guest memory accesses in between:
+//! - the fast path skips the op (the global's home keeps its older value, which nothing reads);
+//! - the slow path of each guest memory access in that stretch computes it into `env` before it
+//!   writes the pinned globals back (skipping that one), so a fault sees the exact state.
+//!
+//! The slow paths only write `env`, never a register, so the fast path they return to is
+//! unchanged. That is why the op's inputs must keep their values up to the last access: nothing
+//! in between may write them (the register plan keeps temp inputs alive until then), and an op
+//! that reads its own global is deferred past at most one access unless the global is pinned
+//! (a second slow path would read the first one's result from `env`).
+
+use crate::tcg::ir::{Cond, Op, TcgContext, TempKind};
+use crate::tcg::opcode::{OpFlags, Opcode};
+use alloc::vec;
+use alloc::vec::Vec;
+
+/// Which ops of a TB are deferred, and where they are computed instead.
+pub struct Deferral {
+    /// The fast path skips these ops.
+    pub skipped: Vec<bool>,
+    /// For a deferred op: the index of the last access whose slow path computes it (its inputs
+    /// live until there); for the others, the op's own index.
+    pub until: Vec<usize>,
+    /// For each guest memory access: the deferred ops its slow path computes, in program order.
+    pub pending: Vec<Vec<usize>>,
+}
+
+impl Deferral {
+    /// Nothing deferred.
+    pub fn none(n: usize) -> Deferral {
+        Deferral { skipped: vec![false; n], until: (0..n).collect(), pending: vec![Vec::new(); n] }
+    }
+}
+
+/// The deferred ops of `ctx`; `pinned` tells which globals live in a host register for the whole
+/// TB (temp indices).
+pub fn deferral(ctx: &TcgContext, pinned: &[usize]) -> Deferral {
+    let mut d = Deferral::none(ctx.ops.len());
+    for i in 0..ctx.ops.len() {
+        let Some(accesses) = accesses_before_overwrite(ctx, i, pinned) else { continue };
+        d.skipped[i] = true;
+        d.until[i] = accesses.last().copied().unwrap_or(i);
+        for a in accesses {
+            d.pending[a].push(i);
+        }
+    }
+    d
+}
+
+/// The env offset of op `op`'s output when the slow path knows how to compute the op.
+pub fn deferrable_output(ctx: &TcgContext, op: &Op) -> Option<u32> {
+    if op.nb_oargs != 1 || !op.flags().contains(OpFlags::PURE) {
+        return None;
+    }
+    let computable = match op.opc {
+        Opcode::Mov | Opcode::Add | Opcode::Sub | Opcode::And | Opcode::Or | Opcode::Xor => true,
+        Opcode::Neg | Opcode::Not | Opcode::Extract => true,
+        Opcode::Shl | Opcode::Shr | Opcode::Sar => {
+            matches!(ctx.temps[op.input(1).0 as usize].kind, TempKind::Const(_))
+        }
+        Opcode::SetCond => !matches!(Cond::from_u32(op.konst(0)), None | Some(Cond::Always | Cond::Never)),
+        _ => false,
+    };
+    let plain_inputs = op.inputs().iter().all(|&t| !matches!(ctx.temps[t as usize].kind, TempKind::Fixed));
+    match ctx.temps[op.out(0).0 as usize].kind {
+        TempKind::Global { offset } if computable && plain_inputs => Some(offset),
+        _ => None,
+    }
+}
+
+/// If op `i` can be deferred: the guest memory accesses between it and the op that overwrites
+/// its global.
+fn accesses_before_overwrite(ctx: &TcgContext, i: usize, pinned: &[usize]) -> Option<Vec<usize>> {
+    let op = &ctx.ops[i];
+    deferrable_output(ctx, op)?;
+    let g = op.out(0).0;
+    let reads_own = op.inputs().contains(&g) && !pinned.contains(&(g as usize));
+    let (mut accesses, mut inputs_changed) = (Vec::new(), false);
+    for (j, next) in ctx.ops.iter().enumerate().skip(i + 1) {
+        if next.opc == Opcode::InsnStart {
+            continue;
+        }
+        let access = matches!(next.opc, Opcode::QemuLd | Opcode::QemuSt);
+        let plain = next.flags().contains(OpFlags::PURE) && !next.flags().contains(OpFlags::BB_END);
+        if next.inputs().contains(&g) || !(access || plain) {
+            return None;
+        }
+        if access {
+            if inputs_changed || next.outputs().contains(&g) || (reads_own && !accesses.is_empty()) {
+                return None;
+            }
+            accesses.push(j);
+        } else if next.outputs().contains(&g) {
+            return Some(accesses);
+        }
+        inputs_changed |= next.outputs().iter().any(|w| op.inputs().contains(w));
+    }
+    None
+}

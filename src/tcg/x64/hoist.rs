@@ -1,0 +1,115 @@
+//! Loop-invariant guest memory accesses: TLB lookups done once per TB entry instead of once per
+//! iteration.
+//!
+//! In a TB that loops inside itself, an access whose address is a global the TB never writes plus
+//! a constant (`add %eax,0x28(%esp)` in a loop that leaves `esp` alone) touches the same guest
+//! page on every iteration. Its TLB lookup moves to the TB entry, before the loop body: the host
+//! address, or 0 when the lookup missed, goes to a stack slot, and each iteration only tests it.
+//!
+//! The host address stays right for the whole run of the loop: a TLB entry only changes
+//! meaning through a flush or a change of page protection (helpers: excluded, the TB must call
+//! none) or a translation (between TBs; every entry into the TB looks the page up again). A refill
+//! of the same TLB entry by another access evicts the entry, but the page it mapped is still the
+//! same host memory. A page with translated code fails the write check at entry, so stores to it
+//! keep their ordinary lookup and slow path.
+
+use crate::tcg::ir::{TcgContext, Temp, TempKind};
+use crate::tcg::opcode::{OpFlags, Opcode};
+use alloc::vec::Vec;
+
+/// At most this many accesses of a TB are hoisted (each costs a stack slot and entry code).
+pub const MAX_SITES: usize = 4;
+
+/// A hoisted access: its address is `base + disp` on every iteration.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Site {
+    /// The `qemu_ld`/`qemu_st` op.
+    pub op: usize,
+    /// Its address temp.
+    pub addr: Temp,
+    /// A global the TB never writes, or a constant.
+    pub base: Temp,
+    pub disp: u32,
+    /// The entry lookup also checks the write tag (a store, or a load whose value is stored
+    /// back to the same address).
+    pub write: bool,
+    /// The entry lookup checks the read tag (a load).
+    pub read: bool,
+}
+
+/// The accesses of `ctx` whose lookup can move to the TB entry (the TB must loop inside itself).
+pub fn sites(ctx: &TcgContext) -> Vec<Site> {
+    if ctx.ops.iter().any(|op| op.opc == Opcode::Call) {
+        return Vec::new();
+    }
+    let mut sites = Vec::new();
+    for (i, op) in ctx.ops.iter().enumerate() {
+        let addr = match op.opc {
+            Opcode::QemuLd => op.input(0),
+            Opcode::QemuSt => op.input(1),
+            _ => continue,
+        };
+        let read = op.opc == Opcode::QemuLd;
+        if !read && sites.iter().any(|s: &Site| s.addr == addr && s.write && stored_back(ctx, s.op, addr)) {
+            continue; // the store of a hoisted read-modify-write: the load leaves it the address
+        }
+        let Some((base, disp)) = invariant_address(ctx, i, addr) else { continue };
+        let write = !read || stored_back(ctx, i, addr);
+        sites.push(Site { op: i, addr, base, disp, write, read });
+        if sites.len() == MAX_SITES {
+            break;
+        }
+    }
+    sites
+}
+
+/// `addr` as used by op `at`, written `base + disp` with an invariant base.
+fn invariant_address(ctx: &TcgContext, at: usize, addr: Temp) -> Option<(Temp, u32)> {
+    if invariant(ctx, addr) {
+        return Some((addr, 0));
+    }
+    let def = ctx.ops[..at].iter().rev().find(|op| {
+        op.outputs().contains(&addr.0) || op.flags().contains(OpFlags::BB_END) || op.opc == Opcode::SetLabel
+    })?;
+    if !def.outputs().contains(&addr.0) {
+        return None;
+    }
+    let konst = |t: Temp| match ctx.temps[t.0 as usize].kind {
+        TempKind::Const(v) => Some(v),
+        _ => None,
+    };
+    match def.opc {
+        Opcode::Mov if invariant(ctx, def.input(0)) => Some((def.input(0), 0)),
+        Opcode::Add => {
+            let (a, b) = (def.input(0), def.input(1));
+            match (konst(a), konst(b)) {
+                (_, Some(c)) if invariant(ctx, a) => Some((a, c)),
+                (Some(c), _) if invariant(ctx, b) => Some((b, c)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// A constant, or a global no op of the TB writes.
+fn invariant(ctx: &TcgContext, t: Temp) -> bool {
+    match ctx.temps[t.0 as usize].kind {
+        TempKind::Const(_) => true,
+        TempKind::Global { .. } => !ctx.ops.iter().any(|op| op.outputs().contains(&t.0)),
+        _ => false,
+    }
+}
+
+/// A `qemu_st` to `addr` follows load `at` in its basic block.
+fn stored_back(ctx: &TcgContext, at: usize, addr: Temp) -> bool {
+    for op in &ctx.ops[at + 1..] {
+        if op.opc == Opcode::QemuSt && op.input(1) == addr {
+            return true;
+        }
+        if op.flags().contains(OpFlags::BB_END) || op.outputs().contains(&addr.0) {
+            return false;
+        }
+    }
+    false
+}
