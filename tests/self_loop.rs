@@ -135,3 +135,44 @@ fn loop_invariant_accesses_match_the_interpreter_at_every_stop() {
     let (_, cpu, _) = run_on(STACK_ACCUMULATOR, |_| {}, 1_000_000, true);
     assert_eq!(rd32(&cpu, STACK_TOP - 12), edx, "the plain store in the loop");
 }
+
+/// ```text
+///     mov $0x3fffe0, %esi
+///     mov $0x2ffff0, %edi
+///     mov $14, %ecx
+///     xor %edx, %edx
+/// 1:  add (%esi), %edx            # runs past the end of RAM (4 MiB)
+///     add %edx, (%edi)            # crosses the page at 0x300000, unaligned
+///     add $3, %esi
+///     add $3, %edi
+///     dec %ecx
+///     jne 1b
+///     mov %edx, %eax
+///     out %al, $0xf4
+/// ```
+const STRIDED: &[u8] = &[
+    0xbe, 0xe0, 0xff, 0x3f, 0x00, 0xbf, 0xf0, 0xff, 0x2f, 0x00, 0xb9, 0x0e, 0x00, 0x00, 0x00, 0x31, 0xd2, 0x03, 0x16,
+    0x01, 0x17, 0x83, 0xc6, 0x03, 0x83, 0xc7, 0x03, 0x49, 0x75, 0xf3, 0x89, 0xd0, 0xe6, 0xf4,
+];
+
+/// Accesses that keep the page of their last lookup must leave it for a fresh lookup (and the
+/// slow path) as soon as an access would reach past it: here dwords every 3 bytes across a page
+/// boundary and across the end of RAM.
+#[test]
+fn strided_accesses_across_pages_match_the_interpreter_at_every_stop() {
+    let fill = |cpu: &mut tcg86::cpu::X86Cpu| {
+        for base in [0x3fffe0u32, 0x2ffff0] {
+            let len = if base == 0x3fffe0 { 0x20 } else { 0x40 };
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
+            cpu.mem.load(tcg86::softmmu::PhysAddr(base), &bytes).unwrap();
+        }
+    };
+    for limit in (1..=12).chain(514..=560).chain([1_000_000]) {
+        let (ri, ci, ni) = run_on(STRIDED, fill, limit, false);
+        let (rj, cj, nj) = run_on(STRIDED, fill, limit, true);
+        assert_eq!((ri, ni), (rj, nj), "limit {limit}: exit reason and instruction count");
+        assert_eq!(ci.env.regs, cj.env.regs, "limit {limit}: registers");
+        let mem = |c: &tcg86::cpu::X86Cpu| (0..0x40).map(|i| rd32(c, 0x2ffff0 + i)).collect::<Vec<_>>();
+        assert_eq!(mem(&ci), mem(&cj), "limit {limit}: memory across the page boundary");
+    }
+}

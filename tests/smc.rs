@@ -121,3 +121,33 @@ fn a_store_into_the_running_tb_sees_the_flags_of_the_instruction_before() {
         assert_eq!(r, ExitReason::Status((1 << 1) | 1), "setc saw CF = 1: jit={jit} nochain={nochain}");
     }
 }
+
+/// A loop that stores through a varying address keeps the page of its last lookup, but never a
+/// page with translated code: each of its stores, into `f`'s immediate and then into `g`'s, goes
+/// through the slow path and invalidates the function it hits, so both calls after the loop run
+/// patched code (f = 2, g = 1; stale code would return 0x10).
+#[test]
+fn a_loop_storing_into_translated_code_invalidates_it() {
+    let main: &[u8] = &[
+        0xe8, 0x3b, 0x00, 0x00, 0x00, // 100000: call f (100040)
+        0xe8, 0x3e, 0x00, 0x00, 0x00, // 100005: call g (100048)
+        0xb9, 0x02, 0x00, 0x00, 0x00, // 10000a: mov $2,%ecx
+        0xbf, 0x41, 0x00, 0x10, 0x00, // 10000f: mov $0x100041,%edi (f's immediate, then g's)
+        0x88, 0x0f, // 100014: 1: mov %cl,(%edi)
+        0x83, 0xc7, 0x08, // 100016: add $8,%edi
+        0x49, // 100019: dec %ecx
+        0x75, 0xf8, // 10001a: jne 1b
+        0xe8, 0x27, 0x00, 0x00, 0x00, // 10001c: call g
+        0xc1, 0xe0, 0x04, // 100021: shl $4,%eax
+        0x89, 0xc3, // 100024: mov %eax,%ebx
+        0xe8, 0x15, 0x00, 0x00, 0x00, // 100026: call f
+        0x01, 0xd8, // 10002b: add %ebx,%eax
+        0xe6, 0xf4, // 10002d: out %al,$0xf4
+    ];
+    let f: &[u8] = &[0xb8, 0x10, 0x00, 0x00, 0x00, 0xc3]; // 100040 (f) and 100048 (g): mov $0x10,%eax; ret
+    for (jit, nochain) in MODES {
+        let (r, _, inval) = run(&[(0x100000, main), (0x100040, f), (0x100048, f)], jit, nochain);
+        assert_eq!(r, ExitReason::Status((0x12 << 1) | 1), "f() + 16 * g() = 2 + 16: jit={jit} nochain={nochain}");
+        assert!(inval >= 2, "f's and g's TBs were invalidated");
+    }
+}

@@ -277,6 +277,16 @@ impl<'a> Emitter<'a> {
         dynasm!(self.buf ; .arch x64 ; add Rq(d), QWORD [Rq(base) + disp]);
     }
 
+    /// d -= qword [base + disp] (64-bit)
+    pub fn sub_mem64(&mut self, d: Reg, base: Reg, disp: i32) {
+        dynasm!(self.buf ; .arch x64 ; sub Rq(d), QWORD [Rq(base) + disp]);
+    }
+
+    /// cmp d, sign-extended v (64-bit)
+    pub fn cmp_ri64(&mut self, d: Reg, v: i32) {
+        dynasm!(self.buf ; .arch x64 ; cmp Rq(d), v);
+    }
+
     /// qword [base + disp] += v
     pub fn add_mem64_imm(&mut self, base: Reg, disp: i32, v: i32) {
         dynasm!(self.buf ; .arch x64 ; add QWORD [Rq(base) + disp], v);

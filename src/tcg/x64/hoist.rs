@@ -1,10 +1,15 @@
-//! Loop-invariant guest memory accesses: TLB lookups done once per TB entry instead of once per
-//! iteration.
+//! Guest memory accesses of TBs that loop inside themselves: TLB lookups done once per TB entry
+//! (loop-invariant addresses) or once per page (the others).
 //!
 //! In a TB that loops inside itself, an access whose address is a global the TB never writes plus
 //! a constant (`add %eax,0x28(%esp)` in a loop that leaves `esp` alone) touches the same guest
 //! page on every iteration. Its TLB lookup moves to the TB entry, before the loop body: the host
 //! address, or 0 when the lookup missed, goes to a stack slot, and each iteration only tests it.
+//!
+//! The other accesses of such a TB keep the page their last lookup found (its guest address and
+//! the host address of its first byte, in two stack slots): while the access stays inside that
+//! page, a subtraction and a compare replace the lookup. The slots start out invalid at each TB
+//! entry.
 //!
 //! The host address stays right for the whole run of the loop: a TLB entry only changes
 //! meaning through a flush or a change of page protection (helpers: excluded, the TB must call
@@ -17,8 +22,10 @@ use crate::tcg::ir::{TcgContext, Temp, TempKind};
 use crate::tcg::opcode::{OpFlags, Opcode};
 use alloc::vec::Vec;
 
-/// At most this many accesses of a TB are hoisted (each costs a stack slot and entry code).
+/// At most this many accesses of a TB are hoisted (each costs a stack slot and entry code), and
+/// at most this many keep their last page (two stack slots each).
 pub const MAX_SITES: usize = 4;
+pub const MAX_CACHED: usize = 6;
 
 /// A hoisted access: its address is `base + disp` on every iteration.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -61,6 +68,17 @@ pub fn sites(ctx: &TcgContext) -> Vec<Site> {
         }
     }
     sites
+}
+
+/// The accesses of a TB that loops inside itself, calls no helper and hoists `hoisted`, that keep
+/// the page of their last lookup instead (op indices).
+pub fn cached_sites(ctx: &TcgContext, hoisted: &[Site]) -> Vec<usize> {
+    if ctx.ops.iter().any(|op| op.opc == Opcode::Call) {
+        return Vec::new();
+    }
+    let accesses = ctx.ops.iter().enumerate().filter(|(_, op)| matches!(op.opc, Opcode::QemuLd | Opcode::QemuSt));
+    let free = accesses.map(|(i, _)| i).filter(|&i| !hoisted.iter().any(|s| s.op == i));
+    free.take(MAX_CACHED).collect()
 }
 
 /// `addr` as used by op `at`, written `base + disp` with an invariant base.

@@ -54,6 +54,21 @@ struct SlowPath {
     deferred: Vec<DeferredOp>,
 }
 
+/// The out-of-line lookup of an access that keeps its last page (`hoist.rs`): on a hit it fills the
+/// page's two slots and goes back to the access with rcx = host page, rax = offset; on a miss it
+/// goes to the access's slow path.
+struct Refill {
+    entry: DynLabel,
+    back: DynLabel,
+    slow: DynLabel,
+    addr: Reg,
+    size: u32,
+    table: i32,
+    /// Check the read tag, the write tag.
+    tags: [bool; 2],
+    slot: u32,
+}
+
 /// A deferred op as its slow path computes it: operands located where they were at the access.
 struct DeferredOp {
     opc: Opcode,
@@ -99,6 +114,9 @@ struct Lower<'a, 'c> {
     deferral: Deferral,
     /// Accesses whose TLB lookup is done at TB entry, with the stack slot of their host address.
     hoisted: Vec<(Site, u32)>,
+    /// Accesses that keep their last page, with the first of its two stack slots.
+    cached: Vec<(usize, u32)>,
+    refills: Vec<Refill>,
 }
 
 /// The result of lowering one TB.
@@ -122,7 +140,15 @@ pub fn compile(
     let deferral = deferral(ctx, &surely_pinned(ctx, loops));
     let plan = plan(ctx, loops, &deferral.until).map_err(|_| CompileError::TooComplex)?;
     let sites = if loops { hoist::sites(ctx) } else { Vec::new() };
-    let hoisted = sites.into_iter().zip(plan.nb_slots..MAX_SLOTS as u32).collect();
+    let cached_ops = if loops { hoist::cached_sites(ctx, &sites) } else { Vec::new() };
+    let mut slots = plan.nb_slots..MAX_SLOTS as u32;
+    let hoisted = sites.into_iter().zip(&mut slots).collect();
+    let cached = cached_ops.into_iter().map_while(|op| {
+        let page = slots.next()?;
+        slots.next()?; // the page's host address
+        Some((op, page))
+    });
+    let cached = cached.collect();
     let mut e = Emitter::new(buf);
     let labels = (0..ctx.nb_labels).map(|_| e.buf.new_label()).collect();
     let n = ctx.temps.len();
@@ -153,6 +179,8 @@ pub fn compile(
         synced_for_goto_ptr: false,
         deferral,
         hoisted,
+        cached,
+        refills: Vec::new(),
     };
     l.tb_entry();
     for (i, op) in ctx.ops.iter().enumerate() {
@@ -305,6 +333,12 @@ impl Lower<'_, '_> {
         self.e.jcc(0x8, stop);
         self.load_pinned_at_entry();
         self.hoisted_lookups();
+        if !self.cached.is_empty() {
+            self.e.mov_ri64(RAX, NO_PAGE);
+            for (_, slot) in self.cached.clone() {
+                self.e.store64(RSP, Self::slot_disp(slot), RAX);
+            }
+        }
         self.budget_stop = Some(stop);
         if self.self_slots.contains(&true) {
             let body = self.e.buf.new_label();
@@ -363,6 +397,9 @@ impl Lower<'_, '_> {
 
     fn emit_out_of_line(&mut self) {
         self.emit_budget_stop();
+        for r in core::mem::take(&mut self.refills) {
+            self.emit_refill(r);
+        }
         for sp in core::mem::take(&mut self.slow) {
             self.emit_slow_path(sp);
         }
@@ -403,10 +440,7 @@ impl Lower<'_, '_> {
             Opcode::Rotl => self.lower_shift(op, ShiftOp::Rol),
             Opcode::Rotr => self.lower_shift(op, ShiftOp::Ror),
             Opcode::QemuSt if self.rmw_store == Some(self.op_index) => self.lower_rmw_store(op),
-            Opcode::QemuLd | Opcode::QemuSt => match self.hoisted.iter().find(|h| h.0.op == self.op_index) {
-                Some(&(_, slot)) => self.lower_hoisted(op, slot),
-                None => self.lower_qemu_ldst(op),
-            },
+            Opcode::QemuLd | Opcode::QemuSt => self.lower_guest_access(op),
             Opcode::Call => self.lower_call(op),
             _ => self.lower_misc(op),
         }
@@ -926,10 +960,7 @@ impl Lower<'_, '_> {
         let addr_t = if is_store { op.input(1) } else { op.input(0) };
         let (memop, mmu_idx) = (MemOp(op.konst(0)), op.konst(1));
         let addr = self.in_reg(addr_t, R11);
-        let value = is_store.then(|| match self.val(op.input(0)) {
-            Val::Imm(c) => Val::Imm(c),
-            _ => Val::Reg(self.in_reg(op.input(0), RDX)),
-        });
+        let value = is_store.then(|| self.store_value(op));
         let size = memop.size();
         self.tlb_index_and_page(addr, size);
         let table = self.layout.tlb_table_off[(mmu_idx as usize).min(1)];
@@ -945,20 +976,7 @@ impl Lower<'_, '_> {
         if self.rmw_store.is_some() {
             self.e.lea_add64(R11, RCX, addr);
         }
-        let mut out = None;
-        if let Some(v) = value {
-            match v {
-                Val::Imm(c) => self.e.store_indexed_imm(RCX, addr, c, size as u8),
-                Val::Reg(r) => self.e.store_indexed(RCX, addr, r, size as u8),
-                Val::Mem(..) => {}
-            }
-        } else {
-            let d = self.dest(op.out(0));
-            self.e.load_indexed(d, RCX, addr, size as u8, memop.signed());
-            let home = (d == RAX).then(|| self.val(op.out(0)));
-            self.put(op.out(0), d);
-            out = Some((d, home));
-        }
+        let out = self.access_at(op, value, addr);
         self.count_tlb_hit();
         self.e.bind(resume);
         let clears_r11 = self.rmw_store.is_some();
@@ -996,6 +1014,103 @@ impl Lower<'_, '_> {
             self.e.bind(store);
             self.e.store64(RSP, Self::slot_disp(slot), RAX);
         }
+    }
+
+    fn lower_guest_access(&mut self, op: &Op) {
+        if let Some(&(_, slot)) = self.hoisted.iter().find(|h| h.0.op == self.op_index) {
+            return self.lower_hoisted(op, slot);
+        }
+        match self.cached.iter().find(|c| c.0 == self.op_index) {
+            Some(&(_, slot)) => self.lower_cached(op, slot),
+            None => self.lower_qemu_ldst(op),
+        }
+    }
+
+    /// An access that keeps its last page: slots `slot` (the page's guest address, zero-extended;
+    /// `NO_PAGE` when none) and `slot + 1` (the host address of its first byte).
+    ///   mov eax, A; sub rax, [page]; cmp rax, PAGE_SIZE - size; ja refill
+    ///   mov rcx, [host]
+    ///   back: access [rcx + rax]        ; a load stored back: r11 = rcx + rax first
+    fn lower_cached(&mut self, op: &Op, slot: u32) {
+        let is_store = op.opc == Opcode::QemuSt;
+        let (memop, mmu_idx) = (MemOp(op.konst(0)), op.konst(1));
+        let size = memop.size();
+        let addr = self.in_reg(if is_store { op.input(1) } else { op.input(0) }, R11);
+        let value = is_store.then(|| self.store_value(op));
+        let [entry, back, slow, resume] = [(); 4].map(|_| self.e.buf.new_label());
+        self.e.mov_rr(RAX, addr);
+        self.e.sub_mem64(RAX, RSP, Self::slot_disp(slot));
+        self.e.cmp_ri64(RAX, ((1u32 << self.layout.page_bits) - size) as i32);
+        self.e.jcc(0x7, entry);
+        self.e.load64(RCX, RSP, Self::slot_disp(slot + 1));
+        self.e.bind(back);
+        self.rmw_store = if is_store { None } else { self.find_rmw_store() };
+        let rmw = self.rmw_store.is_some();
+        if rmw {
+            self.e.lea_add64(R11, RCX, RAX);
+        }
+        let out = self.access_at(op, value, RAX);
+        self.count_tlb_hit();
+        self.e.bind(resume);
+        let table = self.layout.tlb_table_off[(mmu_idx as usize).min(1)];
+        let tags = [!is_store, is_store || rmw];
+        self.refills.push(Refill { entry, back, slow, addr, size, table, tags, slot });
+        let (memop, clears_r11) = (memop.0, rmw);
+        let sp = SlowPathSite { entry: slow, resume, is_store, memop, mmu_idx, addr, value, out, clears_r11 };
+        self.push_slow_path(op, sp);
+    }
+
+    /// The refill of a cached access's page (see `Refill`).
+    ///   lookup as in `lower_qemu_ldst`, a miss to the slow path; rcx = addend
+    ///   rax = A & PAGE_MASK; [page] = rax; rcx += rax; [host] = rcx; rax = A & ~PAGE_MASK; jmp back
+    fn emit_refill(&mut self, r: Refill) {
+        self.e.bind(r.entry);
+        self.tlb_index_and_page(r.addr, r.size);
+        for (check, tag) in r.tags.iter().zip([0, 4]) {
+            if *check {
+                self.e.cmp_mem32_idx(RAX, ENV_REG, RCX, r.table + tag);
+                self.e.jcc(0x5, r.slow);
+            }
+        }
+        self.count_tlb_hit();
+        self.e.load64_idx(RCX, ENV_REG, RCX, r.table + 16);
+        let offset_mask = (1u32 << self.layout.page_bits) - 1;
+        self.e.mov_rr(RAX, r.addr);
+        self.e.alu_ri(AluOp::And, RAX, !offset_mask);
+        self.e.store64(RSP, Self::slot_disp(r.slot), RAX);
+        self.e.lea_add64(RCX, RCX, RAX);
+        self.e.store64(RSP, Self::slot_disp(r.slot + 1), RCX);
+        self.e.mov_rr(RAX, r.addr);
+        self.e.alu_ri(AluOp::And, RAX, offset_mask);
+        self.e.jmp(r.back);
+    }
+
+    /// A store's value: a constant, or a register (rdx if it has none).
+    fn store_value(&mut self, op: &Op) -> Val {
+        match self.val(op.input(0)) {
+            Val::Imm(c) => Val::Imm(c),
+            _ => Val::Reg(self.in_reg(op.input(0), RDX)),
+        }
+    }
+
+    /// The access itself at host address `[rcx + index]`: the store of `value`, or the load into
+    /// the op's output. Returns what the slow path needs to know of the load's output.
+    fn access_at(&mut self, op: &Op, value: Option<Val>, index: Reg) -> Option<(Reg, Option<Val>)> {
+        let memop = MemOp(op.konst(0));
+        let size = memop.size() as u8;
+        match value {
+            Some(Val::Imm(c)) => self.e.store_indexed_imm(RCX, index, c, size),
+            Some(Val::Reg(r)) => self.e.store_indexed(RCX, index, r, size),
+            Some(Val::Mem(..)) => {}
+            None => {
+                let d = self.dest(op.out(0));
+                self.e.load_indexed(d, RCX, index, size, memop.signed());
+                let home = (d == RAX).then(|| self.val(op.out(0)));
+                self.put(op.out(0), d);
+                return Some((d, home));
+            }
+        }
+        None
     }
 
     /// A hoisted access: the host address from its slot, or the ordinary lookup when it is 0.
@@ -1197,3 +1312,7 @@ impl Lower<'_, '_> {
 }
 
 const _: () = assert!(HELPER_EXIT == 1 << 32);
+
+/// The page slot of a cached access when it has no page: above every zero-extended guest address,
+/// so `A - NO_PAGE` is never a small offset.
+const NO_PAGE: u64 = 1 << 40;
