@@ -866,7 +866,8 @@ impl Lower<'_, '_> {
             }
         };
         let to_loop = self.e.buf.new_label();
-        self.e.test_rr(target, target);
+        // A host code address: all 64 bits (one at a 4 GiB boundary has its low half zero).
+        self.e.test_rr64(target, target);
         self.e.jcc(0x4, to_loop);
         self.e.jmp_reg(target);
         self.e.bind(to_loop);
