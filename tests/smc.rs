@@ -14,6 +14,12 @@ const MODES: [(bool, bool); 4] = [(false, false), (false, true), (true, false), 
 
 /// Run `code` at 1 MiB; returns the exit, the CPU and the machine's invalidation count.
 fn run(code: &[(u32, &[u8])], jit: bool, nochain: bool) -> (ExitReason, Box<X86Cpu>, u64) {
+    let (r, cpu, inval, _) = run_counting(code, jit, nochain);
+    (r, cpu, inval)
+}
+
+/// `run`, also returning the number of guest instructions executed.
+fn run_counting(code: &[(u32, &[u8])], jit: bool, nochain: bool) -> (ExitReason, Box<X86Cpu>, u64, u64) {
     let mut bus = Bus::new();
     bus.add(DEBUG_EXIT_PORT, 1, Box::new(DebugExit));
     let mut cpu = Box::new(X86Cpu::new(4 << 20, 8, bus));
@@ -32,7 +38,7 @@ fn run(code: &[(u32, &[u8])], jit: bool, nochain: bool) -> (ExitReason, Box<X86C
     }
     let r = m.cpu_exec();
     let inval = m.tbs.stats.invalidations;
-    (r, m.cpu, inval)
+    (r, m.cpu, inval, m.stats.insns)
 }
 
 #[test]
@@ -123,16 +129,16 @@ fn a_store_into_the_running_tb_sees_the_flags_of_the_instruction_before() {
 }
 
 /// A loop that stores through a varying address keeps the page of its last lookup, but never a
-/// page with translated code: each of its stores, into `f`'s immediate and then into `g`'s, goes
-/// through the slow path and invalidates the function it hits, so both calls after the loop run
-/// patched code (f = 2, g = 1; stale code would return 0x10).
+/// page with translated code: each of its stores, into padding on that page, then into `f`'s
+/// immediate and `g`'s, goes through the slow path; those that hit a function invalidate it, so
+/// both calls after the loop run patched code (f = 2, g = 1; stale code would return 0x10).
 #[test]
 fn a_loop_storing_into_translated_code_invalidates_it() {
     let main: &[u8] = &[
         0xe8, 0x3b, 0x00, 0x00, 0x00, // 100000: call f (100040)
         0xe8, 0x3e, 0x00, 0x00, 0x00, // 100005: call g (100048)
-        0xb9, 0x02, 0x00, 0x00, 0x00, // 10000a: mov $2,%ecx
-        0xbf, 0x41, 0x00, 0x10, 0x00, // 10000f: mov $0x100041,%edi (f's immediate, then g's)
+        0xb9, 0x04, 0x00, 0x00, 0x00, // 10000a: mov $4,%ecx
+        0xbf, 0x31, 0x00, 0x10, 0x00, // 10000f: mov $0x100031,%edi (padding twice, f's immediate, g's)
         0x88, 0x0f, // 100014: 1: mov %cl,(%edi)
         0x83, 0xc7, 0x08, // 100016: add $8,%edi
         0x49, // 100019: dec %ecx
@@ -145,9 +151,13 @@ fn a_loop_storing_into_translated_code_invalidates_it() {
         0xe6, 0xf4, // 10002d: out %al,$0xf4
     ];
     let f: &[u8] = &[0xb8, 0x10, 0x00, 0x00, 0x00, 0xc3]; // 100040 (f) and 100048 (g): mov $0x10,%eax; ret
+                                                          // The stores into f and g raise from inside the loop's TB after a pass around it (the first
+                                                          // pass runs in the TB before) and are rerun: the instructions counted must still be those
+                                                          // executed, 3 (call f) + 3 (call g) + 2 + 4 * 4 (the loop) + 3 + 2 + 3 + 2.
     for (jit, nochain) in MODES {
-        let (r, _, inval) = run(&[(0x100000, main), (0x100040, f), (0x100048, f)], jit, nochain);
+        let (r, _, inval, insns) = run_counting(&[(0x100000, main), (0x100040, f), (0x100048, f)], jit, nochain);
         assert_eq!(r, ExitReason::Status((0x12 << 1) | 1), "f() + 16 * g() = 2 + 16: jit={jit} nochain={nochain}");
         assert!(inval >= 2, "f's and g's TBs were invalidated");
+        assert_eq!(insns, 34, "instructions executed: jit={jit} nochain={nochain}");
     }
 }

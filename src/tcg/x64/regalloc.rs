@@ -51,10 +51,13 @@ pub struct Plan {
     pub nb_slots: u32,
     /// The pool registers temps are allocated from (a prefix of `POOL_REGS`).
     pub pool: Vec<Reg>,
-    /// Pinned registers that are caller-saved (taken from the pool): saved around the calls that
-    /// do not reload the pinned globals after them (restoring an output's old value is harmless:
-    /// the output is set after the restore).
+    /// Pinned registers that are caller-saved (taken from the pool), and the budget register:
+    /// saved around the calls that do not reload the pinned globals after them (restoring an
+    /// output's old value is harmless: the output is set after the restore).
     pub caller_saved_pinned: Vec<Reg>,
+    /// A TB that loops inside itself may count its instruction budget in this (spare pool)
+    /// register instead of in `env`: loaded at entry, written back at every exit.
+    pub budget_reg: Option<Reg>,
     /// The pinned globals the TB entry loads: not those the TB overwrites before anything could
     /// read them or write them back.
     pub entry_loads: Vec<(usize, Reg, i32)>,
@@ -71,8 +74,9 @@ pub struct TooManySlots;
 /// globals: their load and write-back are paid once per entry, not once per iteration.
 ///
 /// `until[i]` is where op `i`'s inputs must still hold their values: past the op itself when a
-/// slow path computes it later (`defer.rs`).
-pub fn plan(ctx: &TcgContext, loops: bool, until: &[usize]) -> Result<Plan, TooManySlots> {
+/// slow path computes it later (`defer.rs`). With `budget_in_reg` (the TB loops and leaves only
+/// through `goto_tb`, `exit_tb` and exception exits), a spare pool register holds the budget.
+pub fn plan(ctx: &TcgContext, loops: bool, until: &[usize], budget_in_reg: bool) -> Result<Plan, TooManySlots> {
     let n = ctx.temps.len();
     let mut first = vec![usize::MAX; n];
     let mut last_use = vec![0usize; n];
@@ -99,12 +103,14 @@ pub fn plan(ctx: &TcgContext, loops: bool, until: &[usize]) -> Result<Plan, TooM
         .map(|(i, _)| i)
         .collect();
     let mut homes = vec![Home::Pool; n];
-    let (pinned, pool) = plan_homes(ctx, &mut homes, &uses, &first, &last_use, &bb_ends, loops)?;
+    let spans = Spans { first: &first, last_use: &last_use, bb_ends: &bb_ends };
+    let (pinned, pool, budget_reg) = plan_homes(ctx, &mut homes, &uses, &spans, loops, budget_in_reg)?;
     let pinned_written = pinned.iter().copied().filter(|p| written[p.0]).collect();
-    let caller_saved_pinned = pinned.iter().map(|p| p.1).filter(|r| POOL_REGS.contains(r)).collect();
+    let caller_saved = pinned.iter().map(|p| p.1).filter(|r| POOL_REGS.contains(r));
+    let caller_saved_pinned = caller_saved.chain(budget_reg).collect();
     let nb_slots = homes.iter().filter(|h| matches!(h, Home::Slot(_))).count() as u32;
     let entry_loads = pinned.iter().copied().filter(|p| !written_first(ctx, p.0 as u32)).collect();
-    Ok(Plan { homes, last_use, pinned, pinned_written, nb_slots, pool, caller_saved_pinned, entry_loads })
+    Ok(Plan { homes, last_use, pinned, pinned_written, nb_slots, pool, caller_saved_pinned, budget_reg, entry_loads })
 }
 
 /// True if the first op that mentions global `g`, or could observe or write back the pinned
@@ -122,31 +128,44 @@ fn written_first(ctx: &TcgContext, g: u32) -> bool {
 
 /// Homes for every temp; the pinned globals and the pool. First with the callee-saved pinned
 /// registers and the whole pool; then the pool registers the temps never needed pin more globals.
+/// Where temps are first and last used, and the ops that end basic blocks.
+struct Spans<'a> {
+    first: &'a [usize],
+    last_use: &'a [usize],
+    bb_ends: &'a [usize],
+}
+
+/// Homes for every temp; the pinned globals, the pool and the budget register. First with the
+/// callee-saved pinned registers and the whole pool; then, in a TB that loops, the pool registers
+/// the temps never needed hold the budget (with `budget`) and pin more globals.
 fn plan_homes(
     ctx: &TcgContext,
     homes: &mut [Home],
     uses: &[u32],
-    first: &[usize],
-    last_use: &[usize],
-    bb_ends: &[usize],
+    spans: &Spans,
     loops: bool,
-) -> Result<(PinnedGlobals, Vec<Reg>), TooManySlots> {
+    budget: bool,
+) -> Result<(PinnedGlobals, Vec<Reg>, Option<Reg>), TooManySlots> {
     let min_uses = min_uses(loops);
     let pinned = choose_pinned(ctx, uses, &PINNED_REGS, min_uses);
-    let peak = assign_homes(ctx, homes, &pinned, first, last_use, bb_ends)?;
+    let peak = assign_homes(ctx, homes, &pinned, spans)?;
     if !loops {
-        return Ok((pinned, POOL_REGS.to_vec()));
+        return Ok((pinned, POOL_REGS.to_vec(), None));
     }
-    let spare = &POOL_REGS[peak..];
+    let (budget_reg, spare) = match POOL_REGS[peak..].split_first() {
+        Some((&r, rest)) if budget => (Some(r), rest),
+        _ => (None, &POOL_REGS[peak..]),
+    };
     let regs: Vec<Reg> = PINNED_REGS.iter().chain(spare).copied().collect();
     let more = choose_pinned(ctx, uses, &regs, min_uses);
     if more.len() == pinned.len() {
-        return Ok((pinned, POOL_REGS.to_vec()));
+        let pool = if budget_reg.is_some() { &POOL_REGS[..peak] } else { &POOL_REGS[..] };
+        return Ok((pinned, pool.to_vec(), budget_reg));
     }
     homes.fill(Home::Pool);
-    let again = assign_homes(ctx, homes, &more, first, last_use, bb_ends)?;
+    let again = assign_homes(ctx, homes, &more, spans)?;
     debug_assert_eq!(again, peak, "pinning globals does not change the temps' pressure");
-    Ok((more, POOL_REGS[..peak].to_vec()))
+    Ok((more, POOL_REGS[..peak].to_vec(), budget_reg))
 }
 
 /// Fill `homes` given the pinned globals; returns the peak number of pool registers in use.
@@ -154,10 +173,9 @@ fn assign_homes(
     ctx: &TcgContext,
     homes: &mut [Home],
     pinned: &[(usize, Reg, i32)],
-    first: &[usize],
-    last_use: &[usize],
-    bb_ends: &[usize],
+    spans: &Spans,
 ) -> Result<usize, TooManySlots> {
+    let Spans { first, last_use, bb_ends } = *spans;
     let mut nb_slots = 0u32;
     for (t, info) in ctx.temps.iter().enumerate() {
         homes[t] = match info.kind {
