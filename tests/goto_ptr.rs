@@ -11,16 +11,40 @@ use boot_images::{aout, RET_WITH_RUNTIME_CC_OP};
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+/// A loop that calls a function 100 times; `ret` runs with the `cc_op` of `dec`, known when
+/// translating, so generated code probes the jump cache inline.
+/// ```text
+///     mov $0x90000, %esp
+///     mov $100, %ecx
+/// 1:  call f
+///     dec %ecx
+///     jne 1b
+///     mov $7, %al
+///     out %al, $0xf4
+/// f:  ret
+/// ```
+const CALL_LOOP: &[u8] = &[
+    0xbc, 0x00, 0x00, 0x09, 0x00, 0xb9, 0x64, 0x00, 0x00, 0x00, 0xe8, 0x07, 0x00, 0x00, 0x00, 0x49, 0x75, 0xf8, 0xb0,
+    0x07, 0xe6, 0xf4, 0xc3,
+];
+
 fn kernel(name: &str) -> PathBuf {
+    kernel_of(name, RET_WITH_RUNTIME_CC_OP)
+}
+
+fn kernel_of(name: &str, code: &[u8]) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("goto_ptr");
     std::fs::create_dir_all(&dir).expect("scratch dir");
     let path = dir.join(format!("{name}.bin"));
-    std::fs::write(&path, aout(RET_WITH_RUNTIME_CC_OP, 0)).expect("write kernel");
+    std::fs::write(&path, aout(code, 0)).expect("write kernel");
     path
 }
 
 fn tcg86(name: &str, extra: &[&str]) -> Output {
-    let k = kernel(name);
+    tcg86_on(&kernel(name), extra)
+}
+
+fn tcg86_on(k: &std::path::Path, extra: &[&str]) -> Output {
     let args = ["-kernel", k.to_str().unwrap(), "--max-insns", "100000", "--stats-json", "-", "-serial", "none"];
     Command::new(env!("CARGO_BIN_EXE_tcg86")).args(args).args(extra).output().expect("run tcg86")
 }
@@ -57,4 +81,13 @@ fn qemu_agrees() {
     if let Some(o) = o.ok().filter(|o| o.status.code() != Some(127)) {
         assert_eq!(o.status.code(), Some(201));
     }
+}
+
+#[test]
+fn ret_with_a_known_cc_op_probes_the_jump_cache_inline() {
+    let o = tcg86_on(&kernel_of("call_loop", CALL_LOOP), &[]);
+    assert_eq!(o.status.code(), Some((7 << 1) | 1));
+    // Each of the 100 returns finds the TB after the call in the jump cache.
+    let loop_entries = stat(&o, "tbs_executed");
+    assert!(loop_entries < 10, "{loop_entries} TBs entered from cpu_exec");
 }

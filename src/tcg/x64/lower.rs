@@ -117,6 +117,9 @@ struct Lower<'a, 'c> {
     /// Accesses that keep their last page, with the first of its two stack slots.
     cached: Vec<(usize, u32)>,
     refills: Vec<Refill>,
+    /// Where the value the op before stored into `env`'s eip still is (a register or a constant),
+    /// for an inline jump-cache probe right after it: no reload of what was just stored.
+    eip_value: Option<Val>,
 }
 
 /// The result of lowering one TB.
@@ -182,10 +185,14 @@ pub fn compile(
         hoisted,
         cached,
         refills: Vec::new(),
+        eip_value: None,
     };
     l.tb_entry();
     for (i, op) in ctx.ops.iter().enumerate() {
         l.op_index = i;
+        if !matches!(op.opc, Opcode::InsnStart | Opcode::LookupTbPtr) {
+            l.eip_value = None;
+        }
         if !l.deferral.skipped[i] {
             l.lower_op(op);
         }
@@ -644,12 +651,19 @@ impl Lower<'_, '_> {
             _ => 4,
         };
         let off = op.konst(0) as i32;
-        match self.val(op.input(0)) {
-            Val::Imm(v) if bytes == 4 => self.e.store_imm32(ENV_REG, off, v),
+        let stored = match self.val(op.input(0)) {
+            Val::Imm(v) if bytes == 4 => {
+                self.e.store_imm32(ENV_REG, off, v);
+                Val::Imm(v)
+            }
             _ => {
                 let r = self.in_reg(op.input(0), RAX);
                 self.e.store(ENV_REG, off, r, bytes);
+                Val::Reg(r)
             }
+        };
+        if off == self.layout.eip_off && bytes == 4 {
+            self.eip_value = Some(stored);
         }
     }
 
@@ -843,7 +857,11 @@ impl Lower<'_, '_> {
     ///   rax = [rcx] == eax && [rcx + 8] == flags && [rcx + 4] == cs_base ? [rcx + 16] : 0
     fn probe_jmp_cache(&mut self, cs_base: u32, flags: u32) {
         let lay = self.layout;
-        self.e.load32(RAX, ENV_REG, lay.eip_off);
+        match self.eip_value.take() {
+            Some(Val::Reg(r)) => self.e.mov_rr(RAX, r),
+            Some(Val::Imm(v)) => self.e.mov_ri(RAX, v),
+            _ => self.e.load32(RAX, ENV_REG, lay.eip_off),
+        }
         if cs_base != 0 {
             self.e.alu_ri(AluOp::Add, RAX, cs_base);
         }
