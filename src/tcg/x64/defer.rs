@@ -21,6 +21,10 @@ use crate::tcg::opcode::{OpFlags, Opcode};
 use alloc::vec;
 use alloc::vec::Vec;
 
+/// How far past an op the overwrite of its global is looked for (ops): flags are overwritten by
+/// the next instruction or so; a bound keeps the analysis linear in the TB's size.
+const MAX_SCAN: usize = 24;
+
 /// Which ops of a TB are deferred, and where they are computed instead.
 pub struct Deferral {
     /// The fast path skips these ops.
@@ -39,12 +43,21 @@ impl Deferral {
     }
 }
 
-/// The deferred ops of `ctx`; `pinned` tells which globals live in a host register for the whole
-/// TB (temp indices).
-pub fn deferral(ctx: &TcgContext, pinned: &[usize]) -> Deferral {
+/// The deferred ops of `ctx`; `pinned` gives the globals that live in a host register for the
+/// whole TB (temp indices), asked only when an op that reads its own global spans two accesses.
+pub fn deferral(ctx: &TcgContext, pinned: impl FnOnce() -> Vec<usize>) -> Deferral {
     let mut d = Deferral::none(ctx.ops.len());
+    let (mut pinned, mut ask) = (Vec::new(), Some(pinned));
     for i in 0..ctx.ops.len() {
-        let Some(accesses) = accesses_before_overwrite(ctx, i, pinned) else { continue };
+        let Some((accesses, reads_own)) = accesses_before_overwrite(ctx, i) else { continue };
+        if reads_own && accesses.len() > 1 {
+            if let Some(f) = ask.take() {
+                pinned = f();
+            }
+            if !pinned.contains(&(ctx.ops[i].out(0).0 as usize)) {
+                continue;
+            }
+        }
         d.skipped[i] = true;
         d.until[i] = accesses.last().copied().unwrap_or(i);
         for a in accesses {
@@ -76,14 +89,15 @@ pub fn deferrable_output(ctx: &TcgContext, op: &Op) -> Option<u32> {
 }
 
 /// If op `i` can be deferred: the guest memory accesses between it and the op that overwrites
-/// its global.
-fn accesses_before_overwrite(ctx: &TcgContext, i: usize, pinned: &[usize]) -> Option<Vec<usize>> {
+/// its global, and whether it reads that global (then, when the global is not pinned, a second
+/// slow path would read the first one's result from `env`).
+fn accesses_before_overwrite(ctx: &TcgContext, i: usize) -> Option<(Vec<usize>, bool)> {
     let op = &ctx.ops[i];
     deferrable_output(ctx, op)?;
     let g = op.out(0).0;
-    let reads_own = op.inputs().contains(&g) && !pinned.contains(&(g as usize));
+    let reads_own = op.inputs().contains(&g);
     let (mut accesses, mut inputs_changed) = (Vec::new(), false);
-    for (j, next) in ctx.ops.iter().enumerate().skip(i + 1) {
+    for (j, next) in ctx.ops.iter().enumerate().skip(i + 1).take(MAX_SCAN) {
         if next.opc == Opcode::InsnStart {
             continue;
         }
@@ -93,12 +107,12 @@ fn accesses_before_overwrite(ctx: &TcgContext, i: usize, pinned: &[usize]) -> Op
             return None;
         }
         if access {
-            if inputs_changed || next.outputs().contains(&g) || (reads_own && !accesses.is_empty()) {
+            if inputs_changed || next.outputs().contains(&g) {
                 return None;
             }
             accesses.push(j);
         } else if next.outputs().contains(&g) {
-            return Some(accesses);
+            return Some((accesses, reads_own));
         }
         inputs_changed |= next.outputs().iter().any(|w| op.inputs().contains(w));
     }

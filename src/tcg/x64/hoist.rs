@@ -78,7 +78,26 @@ pub fn cached_sites(ctx: &TcgContext, hoisted: &[Site]) -> Vec<usize> {
     }
     let accesses = ctx.ops.iter().enumerate().filter(|(_, op)| matches!(op.opc, Opcode::QemuLd | Opcode::QemuSt));
     let free = accesses.map(|(i, _)| i).filter(|&i| !hoisted.iter().any(|s| s.op == i));
-    free.take(MAX_CACHED).collect()
+    free.filter(|&i| !stores_back(ctx, i)).take(MAX_CACHED).collect()
+}
+
+/// Op `at` is a `qemu_st` to the address a `qemu_ld` earlier in its basic block read: the store
+/// of a read-modify-write, which uses the host address the load found.
+fn stores_back(ctx: &TcgContext, at: usize) -> bool {
+    let st = &ctx.ops[at];
+    if st.opc != Opcode::QemuSt {
+        return false;
+    }
+    let addr = st.input(1);
+    for (i, op) in ctx.ops[..at].iter().enumerate().rev() {
+        if op.opc == Opcode::QemuLd && op.input(0) == addr {
+            return stored_back(ctx, i, addr);
+        }
+        if op.flags().contains(OpFlags::BB_END) || op.opc == Opcode::SetLabel || op.outputs().contains(&addr.0) {
+            return false;
+        }
+    }
+    false
 }
 
 /// `addr` as used by op `at`, written `base + disp` with an invariant base.

@@ -140,7 +140,7 @@ pub fn compile(
     tb: TbInfo,
 ) -> Result<Lowered, CompileError> {
     let loops = tb.chain && ctx.goto_tb_self.contains(&true);
-    let deferral = deferral(ctx, &surely_pinned(ctx, loops));
+    let deferral = deferral(ctx, || surely_pinned(ctx, loops));
     let plain_exits = !ctx.ops.iter().any(|op| matches!(op.opc, Opcode::Call | Opcode::LookupTbPtr | Opcode::GotoPtr));
     let plan = plan(ctx, loops, &deferral.until, loops && plain_exits).map_err(|_| CompileError::TooComplex)?;
     let sites = if loops { hoist::sites(ctx) } else { Vec::new() };
