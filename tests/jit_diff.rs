@@ -225,8 +225,9 @@ fn fresh_cpu(rng: &mut Rng) -> Box<X86Cpu> {
 #[test]
 fn interp_and_jit_agree_on_random_ir() {
     let region = tcg86::sys::host::alloc_code_region(4 << 20).expect("mmap");
+    let budget_off = fresh_cpu(&mut Rng(0)).jit_layout(false).budget_off;
     // SAFETY: a fresh mapping used only by this cache.
-    let mut jit = unsafe { JitCache::new(region) }.expect("prologue");
+    let mut jit = unsafe { JitCache::new(region, budget_off) }.expect("prologue");
     let rt = tcg86::exec::cpu_exec::runtime();
     for seed in 0..3000u64 {
         let mut g = Gen { rng: Rng(seed), ctx: new_context(), avail: Vec::new() };

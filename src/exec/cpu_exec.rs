@@ -135,7 +135,7 @@ impl Machine {
     /// the same memory) and used by nothing else.
     pub unsafe fn enable_jit(&mut self, region: CodeRegion) -> bool {
         // SAFETY: per the contract.
-        self.jit = unsafe { JitCache::new(region) };
+        self.jit = unsafe { JitCache::new(region, self.cpu.jit_layout(false).budget_off) };
         self.jit.is_some()
     }
 

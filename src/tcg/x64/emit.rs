@@ -34,6 +34,11 @@ pub const R15: Reg = 15;
 /// The pinned `env` register (QEMU's TCG_AREG0 on x86-64 hosts is rbp; r14 keeps rbp allocatable).
 pub const ENV_REG: Reg = R14;
 
+/// The instruction budget while generated code runs: loaded from `env` by the prologue, written
+/// back by the epilogue, charged at every TB entry and in-TB back edge. Kept out of memory, the
+/// charge of one TB does not wait on the store of the one before.
+pub const BUDGET_REG: Reg = R15;
+
 /// Two-operand integer operations with a register or immediate source.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum AluOp {
@@ -290,16 +295,6 @@ impl<'a> Emitter<'a> {
     /// qword [base + disp] += v
     pub fn add_mem64_imm(&mut self, base: Reg, disp: i32, v: i32) {
         dynasm!(self.buf ; .arch x64 ; add QWORD [Rq(base) + disp], v);
-    }
-
-    /// dword [base + disp] -= v
-    pub fn sub_mem32_imm(&mut self, base: Reg, disp: i32, v: i32) {
-        dynasm!(self.buf ; .arch x64 ; sub DWORD [Rq(base) + disp], v);
-    }
-
-    /// dword [base + disp] += v
-    pub fn add_mem32_imm(&mut self, base: Reg, disp: i32, v: i32) {
-        dynasm!(self.buf ; .arch x64 ; add DWORD [Rq(base) + disp], v);
     }
 
     /// A 5-byte `jmp rel32` to the next instruction: a `goto_tb` site, patched later.

@@ -6,7 +6,7 @@
 
 use super::codebuf::{CodeBuf, DynLabel};
 use super::defer::{deferrable_output, deferral, Deferral};
-use super::emit::{x86_cc, AluOp, Emitter, Reg, ShiftOp, ENV_REG, R11, R8, RAX, RCX, RDI, RDX, RSI, RSP};
+use super::emit::{x86_cc, AluOp, Emitter, Reg, ShiftOp, BUDGET_REG, ENV_REG, R11, R8, RAX, RCX, RDI, RDX, RSI, RSP};
 use super::hoist::{self, Site};
 use super::regalloc::{plan, surely_pinned, Home, Plan, MAX_SLOTS};
 use super::{ret_word, CompileError, JitLayout, TbInfo, EXIT_REQUESTED, RET_RAISED};
@@ -141,8 +141,7 @@ pub fn compile(
 ) -> Result<Lowered, CompileError> {
     let loops = tb.chain && ctx.goto_tb_self.contains(&true);
     let deferral = deferral(ctx, || surely_pinned(ctx, loops));
-    let plain_exits = !ctx.ops.iter().any(|op| matches!(op.opc, Opcode::Call | Opcode::LookupTbPtr | Opcode::GotoPtr));
-    let plan = plan(ctx, loops, &deferral.until, loops && plain_exits).map_err(|_| CompileError::TooComplex)?;
+    let plan = plan(ctx, loops, &deferral.until).map_err(|_| CompileError::TooComplex)?;
     let sites = if loops { hoist::sites(ctx) } else { Vec::new() };
     let cached_ops = if loops { hoist::cached_sites(ctx, &sites) } else { Vec::new() };
     let mut slots = plan.nb_slots..MAX_SLOTS as u32;
@@ -334,15 +333,12 @@ impl Lower<'_, '_> {
     /// TB entry (every way in: from the loop, chained, or through lookup_and_goto_ptr):
     ///   budget -= icount; if negative: budget += icount, leave with EXIT_REQUESTED
     ///   load the pinned globals
+    /// (the budget is `BUDGET_REG`: the prologue loads it from env and the epilogue stores it).
     fn tb_entry(&mut self) {
-        let lay = self.layout;
         let stop = self.e.buf.new_label();
-        self.e.sub_mem32_imm(ENV_REG, lay.budget_off, self.tb.icount as i32);
+        self.e.alu_ri(AluOp::Sub, BUDGET_REG, self.tb.icount);
         self.e.jcc(0x8, stop);
         self.load_pinned_at_entry();
-        if let Some(r) = self.plan.budget_reg {
-            self.e.load32(r, ENV_REG, lay.budget_off);
-        }
         self.hoisted_lookups();
         if !self.cached.is_empty() {
             self.e.mov_ri64(RAX, NO_PAGE);
@@ -362,20 +358,12 @@ impl Lower<'_, '_> {
     fn emit_budget_stop(&mut self) {
         let Some(stop) = self.budget_stop.take() else { return };
         self.e.bind(stop);
-        self.e.add_mem32_imm(ENV_REG, self.layout.budget_off, self.tb.icount as i32);
+        self.e.alu_ri(AluOp::Add, BUDGET_REG, self.tb.icount);
         self.e.mov_ri64(RAX, ret_word(self.tb.id, EXIT_REQUESTED as u64));
         self.e.jmp_abs(self.epilogue);
     }
 
-    /// Write the budget register (if the TB counts in one) back to `env`: before every way out.
-    fn store_budget(&mut self) {
-        if let Some(r) = self.plan.budget_reg {
-            self.e.store(ENV_REG, self.layout.budget_off, r, 4);
-        }
-    }
-
     fn exit_with(&mut self, value: u32) {
-        self.store_budget();
         self.sync_pinned();
         self.e.mov_ri64(RAX, ret_word(self.tb.id, value as u64));
         self.e.jmp_abs(self.epilogue);
@@ -386,27 +374,16 @@ impl Lower<'_, '_> {
     ///
     /// A `goto_tb` back to the TB itself first tries an in-TB back edge: pinned globals stay in
     /// their registers and only the budget is charged,
-    ///   sub [budget], icount; jns body; add [budget], icount
-    /// (on the budget register instead when the plan has one) and falls into the ordinary exit
-    /// when the budget is spent (the loop then sees the state of the TB's start, as after any
-    /// exit).
+    ///   sub budget, icount; jns body; add budget, icount
+    /// and falls into the ordinary exit when the budget is spent (the loop then sees the state
+    /// of the TB's start, as after any exit).
     fn goto_tb(&mut self, slot: u32) {
         if let (Some(body), Some(true)) = (self.body, self.self_slots.get(slot as usize)) {
-            let (budget, n) = (self.layout.budget_off, self.tb.icount as i32);
-            match self.plan.budget_reg {
-                Some(r) => {
-                    self.e.alu_ri(AluOp::Sub, r, n as u32);
-                    self.e.jcc(0x9, body);
-                    self.e.alu_ri(AluOp::Add, r, n as u32);
-                }
-                None => {
-                    self.e.sub_mem32_imm(ENV_REG, budget, n);
-                    self.e.jcc(0x9, body);
-                    self.e.add_mem32_imm(ENV_REG, budget, n);
-                }
-            }
+            let n = self.tb.icount;
+            self.e.alu_ri(AluOp::Sub, BUDGET_REG, n);
+            self.e.jcc(0x9, body);
+            self.e.alu_ri(AluOp::Add, BUDGET_REG, n);
         }
-        self.store_budget();
         self.sync_pinned();
         let site = self.e.buf.offset();
         self.e.jmp_next();
@@ -435,7 +412,6 @@ impl Lower<'_, '_> {
         }
         for (insn, l) in core::mem::take(&mut self.raised) {
             self.e.bind(l);
-            self.store_budget();
             self.e.mov_ri64(RAX, ret_word(self.tb.id, RET_RAISED | insn as u64));
             self.e.jmp_abs(self.epilogue);
         }

@@ -24,7 +24,7 @@ pub mod regalloc;
 use super::ir::TcgContext;
 use super::Runtime;
 use codebuf::CodeBuf;
-use emit::{Emitter, ENV_REG, R12, R13, R14, R15, RBP, RBX, RDI, RSI};
+use emit::{Emitter, BUDGET_REG, ENV_REG, R12, R13, R14, R15, RBP, RBX, RDI, RSI};
 
 /// The packed word a TB returns: bits 0..16 the `exit_tb` value or, with `RET_RAISED`, the index
 /// of the guest instruction that raised; bits 32..64 the id of the TB that left, plus one.
@@ -152,25 +152,30 @@ pub struct JitCache {
 type EntryFn = unsafe extern "C" fn(env: *mut u8, code: usize) -> u64;
 
 impl JitCache {
-    /// Set up the prologue and epilogue at the start of `region`.
+    /// Set up the prologue and epilogue at the start of `region`; `budget_off` is the instruction
+    /// budget's offset in `env` (`JitLayout::budget_off`), which they load into and store from
+    /// `BUDGET_REG`.
     ///
     /// # Safety
     /// `region` must be valid for the life of the cache and used by nothing else: `rw` writable and
     /// `rx` executable, both views of the same `len` bytes.
-    pub unsafe fn new(region: CodeRegion) -> Option<JitCache> {
+    pub unsafe fn new(region: CodeRegion, budget_off: i32) -> Option<JitCache> {
         // SAFETY: per the contract.
         let mem = unsafe { core::slice::from_raw_parts_mut(region.rw, region.len) };
         let mut e = Emitter::new(CodeBuf::new(mem, region.rx as usize));
-        // prologue: save callee-saved registers, make the frame, pin env, enter the TB.
+        // prologue: save callee-saved registers, make the frame, pin env, load the budget, enter
+        // the TB.
         for r in [RBP, RBX, R12, R13, R14, R15] {
             e.push_r(r);
         }
         e.sub_rsp(FRAME);
         e.mov_rr64(ENV_REG, RDI);
+        e.load32(BUDGET_REG, ENV_REG, budget_off);
         e.jmp_reg(RSI);
         e.buf.align(16, 0xcc);
         let epilogue = e.buf.addr();
-        // epilogue: rax holds the packed exit word.
+        // epilogue: rax holds the packed exit word; the budget goes back to env.
+        e.store(ENV_REG, budget_off, BUDGET_REG, 4);
         e.add_rsp(FRAME);
         for r in [R15, R14, R13, R12, RBX, RBP] {
             e.pop_r(r);

@@ -10,14 +10,14 @@
 //!   when first written and give it back after their last use (saved around calls).
 //! - `Local` temps, and `Normal` ones that outlive a label or branch, get a stack slot.
 
-use super::emit::{Reg, R10, R12, R13, R15, R8, R9, RBP, RBX, RDI, RSI};
+use super::emit::{Reg, R10, R12, R13, R8, R9, RBP, RBX, RDI, RSI};
 use crate::tcg::ir::{TcgContext, TempKind};
 use crate::tcg::opcode::{OpFlags, Opcode};
 use alloc::vec;
 use alloc::vec::Vec;
 
 /// Callee-saved registers that hold pinned globals.
-pub const PINNED_REGS: [Reg; 5] = [RBX, RBP, R12, R13, R15];
+pub const PINNED_REGS: [Reg; 4] = [RBX, RBP, R12, R13];
 /// Caller-saved registers for temps.
 pub const POOL_REGS: [Reg; 5] = [RSI, RDI, R8, R9, R10];
 /// Stack slots available for spilled temps.
@@ -51,13 +51,10 @@ pub struct Plan {
     pub nb_slots: u32,
     /// The pool registers temps are allocated from (a prefix of `POOL_REGS`).
     pub pool: Vec<Reg>,
-    /// Pinned registers that are caller-saved (taken from the pool), and the budget register:
-    /// saved around the calls that do not reload the pinned globals after them (restoring an
-    /// output's old value is harmless: the output is set after the restore).
+    /// Pinned registers that are caller-saved (taken from the pool): saved around the calls that
+    /// do not reload the pinned globals after them (restoring an output's old value is harmless:
+    /// the output is set after the restore).
     pub caller_saved_pinned: Vec<Reg>,
-    /// A TB that loops inside itself may count its instruction budget in this (spare pool)
-    /// register instead of in `env`: loaded at entry, written back at every exit.
-    pub budget_reg: Option<Reg>,
     /// The pinned globals the TB entry loads: not those the TB overwrites before anything could
     /// read them or write them back.
     pub entry_loads: Vec<(usize, Reg, i32)>,
@@ -74,9 +71,8 @@ pub struct TooManySlots;
 /// globals: their load and write-back are paid once per entry, not once per iteration.
 ///
 /// `until[i]` is where op `i`'s inputs must still hold their values: past the op itself when a
-/// slow path computes it later (`defer.rs`). With `budget_in_reg` (the TB loops and leaves only
-/// through `goto_tb`, `exit_tb` and exception exits), a spare pool register holds the budget.
-pub fn plan(ctx: &TcgContext, loops: bool, until: &[usize], budget_in_reg: bool) -> Result<Plan, TooManySlots> {
+/// slow path computes it later (`defer.rs`).
+pub fn plan(ctx: &TcgContext, loops: bool, until: &[usize]) -> Result<Plan, TooManySlots> {
     let n = ctx.temps.len();
     let mut first = vec![usize::MAX; n];
     let mut last_use = vec![0usize; n];
@@ -104,13 +100,12 @@ pub fn plan(ctx: &TcgContext, loops: bool, until: &[usize], budget_in_reg: bool)
         .collect();
     let mut homes = vec![Home::Pool; n];
     let spans = Spans { first: &first, last_use: &last_use, bb_ends: &bb_ends };
-    let (pinned, pool, budget_reg) = plan_homes(ctx, &mut homes, &uses, &spans, loops, budget_in_reg)?;
+    let (pinned, pool) = plan_homes(ctx, &mut homes, &uses, &spans, loops)?;
     let pinned_written = pinned.iter().copied().filter(|p| written[p.0]).collect();
-    let caller_saved = pinned.iter().map(|p| p.1).filter(|r| POOL_REGS.contains(r));
-    let caller_saved_pinned = caller_saved.chain(budget_reg).collect();
+    let caller_saved_pinned = pinned.iter().map(|p| p.1).filter(|r| POOL_REGS.contains(r)).collect();
     let nb_slots = homes.iter().filter(|h| matches!(h, Home::Slot(_))).count() as u32;
     let entry_loads = pinned.iter().copied().filter(|p| !written_first(ctx, p.0 as u32)).collect();
-    Ok(Plan { homes, last_use, pinned, pinned_written, nb_slots, pool, caller_saved_pinned, budget_reg, entry_loads })
+    Ok(Plan { homes, last_use, pinned, pinned_written, nb_slots, pool, caller_saved_pinned, entry_loads })
 }
 
 /// True if the first op that mentions global `g`, or could observe or write back the pinned
@@ -135,37 +130,31 @@ struct Spans<'a> {
     bb_ends: &'a [usize],
 }
 
-/// Homes for every temp; the pinned globals, the pool and the budget register. First with the
-/// callee-saved pinned registers and the whole pool; then, in a TB that loops, the pool registers
-/// the temps never needed hold the budget (with `budget`) and pin more globals.
+/// Homes for every temp; the pinned globals and the pool. First with the callee-saved pinned
+/// registers and the whole pool; then, in a TB that loops, the pool registers the temps never
+/// needed pin more globals.
 fn plan_homes(
     ctx: &TcgContext,
     homes: &mut [Home],
     uses: &[u32],
     spans: &Spans,
     loops: bool,
-    budget: bool,
-) -> Result<(PinnedGlobals, Vec<Reg>, Option<Reg>), TooManySlots> {
+) -> Result<(PinnedGlobals, Vec<Reg>), TooManySlots> {
     let min_uses = min_uses(loops);
     let pinned = choose_pinned(ctx, uses, &PINNED_REGS, min_uses);
     let peak = assign_homes(ctx, homes, &pinned, spans)?;
     if !loops {
-        return Ok((pinned, POOL_REGS.to_vec(), None));
+        return Ok((pinned, POOL_REGS.to_vec()));
     }
-    let (budget_reg, spare) = match POOL_REGS[peak..].split_first() {
-        Some((&r, rest)) if budget => (Some(r), rest),
-        _ => (None, &POOL_REGS[peak..]),
-    };
-    let regs: Vec<Reg> = PINNED_REGS.iter().chain(spare).copied().collect();
+    let regs: Vec<Reg> = PINNED_REGS.iter().chain(&POOL_REGS[peak..]).copied().collect();
     let more = choose_pinned(ctx, uses, &regs, min_uses);
     if more.len() == pinned.len() {
-        let pool = if budget_reg.is_some() { &POOL_REGS[..peak] } else { &POOL_REGS[..] };
-        return Ok((pinned, pool.to_vec(), budget_reg));
+        return Ok((pinned, POOL_REGS.to_vec()));
     }
     homes.fill(Home::Pool);
     let again = assign_homes(ctx, homes, &more, spans)?;
     debug_assert_eq!(again, peak, "pinning globals does not change the temps' pressure");
-    Ok((more, POOL_REGS[..peak].to_vec(), budget_reg))
+    Ok((more, POOL_REGS[..peak].to_vec()))
 }
 
 /// Fill `homes` given the pinned globals; returns the peak number of pool registers in use.
