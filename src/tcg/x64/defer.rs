@@ -21,9 +21,10 @@ use crate::tcg::opcode::{OpFlags, Opcode};
 use alloc::vec;
 use alloc::vec::Vec;
 
-/// How far past an op the overwrite of its global is looked for (ops): flags are overwritten by
-/// the next instruction or so; a bound keeps the analysis linear in the TB's size.
-const MAX_SCAN: usize = 24;
+/// How far past an op the overwrite of its global is looked for (ops). Only ops whose global is
+/// written again later in the TB are looked at, and the look stops at the first read: flags are
+/// overwritten a few instructions on, a guest register is read before it is written again.
+const MAX_SCAN: usize = 96;
 
 /// Which ops of a TB are deferred, and where they are computed instead.
 pub struct Deferral {
@@ -48,7 +49,8 @@ impl Deferral {
 pub fn deferral(ctx: &TcgContext, pinned: impl FnOnce() -> Vec<usize>) -> Deferral {
     let mut d = Deferral::none(ctx.ops.len());
     let (mut pinned, mut ask) = (Vec::new(), Some(pinned));
-    for i in 0..ctx.ops.len() {
+    let rewritten = rewritten_later(ctx);
+    for i in (0..ctx.ops.len()).filter(|&i| rewritten[i]) {
         let Some((accesses, reads_own)) = accesses_before_overwrite(ctx, i) else { continue };
         if reads_own && accesses.len() > 1 {
             if let Some(f) = ask.take() {
@@ -65,6 +67,21 @@ pub fn deferral(ctx: &TcgContext, pinned: impl FnOnce() -> Vec<usize>) -> Deferr
         }
     }
     d
+}
+
+/// For each op: whether it writes one temp that a later op of the TB writes too.
+fn rewritten_later(ctx: &TcgContext) -> Vec<bool> {
+    let mut seen = vec![false; ctx.temps.len()];
+    let mut rewritten = vec![false; ctx.ops.len()];
+    for (i, op) in ctx.ops.iter().enumerate().rev() {
+        if let [t] = op.outputs() {
+            rewritten[i] = seen[*t as usize];
+        }
+        for &t in op.outputs() {
+            seen[t as usize] = true;
+        }
+    }
+    rewritten
 }
 
 /// The env offset of op `op`'s output when the slow path knows how to compute the op.
