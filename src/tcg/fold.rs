@@ -276,6 +276,13 @@ mod tests {
             " qemu_ld_i32 eax,ebx,ub,0\n extract_i32 tmp18,eax,$0x0,$0x8",
             " qemu_ld_i32 eax,ebx,ub,0\n mov_i32 tmp18,eax",
         );
+        // A flag already 0 or 1 needs no `!= 0`; one that may be wider does.
+        f(
+            " setcond_i32 cc_src,eax,ebx,ltu\n setcond_i32 cc_src,cc_src,$0x0,ne",
+            " setcond_i32 cc_src,eax,ebx,ltu\n mov_i32 cc_src,cc_src",
+        );
+        let keep = " and_i32 cc_src,eax,$0x3\n setcond_i32 cc_src,cc_src,$0x0,ne";
+        f(keep, keep);
         let keep = " qemu_ld_i32 eax,ebx,ub,0\n call test_plain,$0x0,$0\n extract_i32 tmp18,eax,$0x0,$0x8";
         f(keep, keep);
         // A signed load, or too few low bits kept: nothing is known.

@@ -4,7 +4,7 @@
 //! `a` and `b` both below 256 is `b`. Facts hold within one basic block; facts about globals also
 //! end where a global may change behind the IR's back (`effects.rs`: helpers, `env` stores).
 
-use super::ir::{MemOp, Op, TcgContext, Temp};
+use super::ir::{Cond, MemOp, Op, TcgContext, Temp};
 use super::opcode::{OpFlags, Opcode};
 use alloc::vec;
 use alloc::vec::Vec;
@@ -84,12 +84,17 @@ impl ZMasks {
         }
     }
 
-    /// The input `op` reduces to because the bits it clears are already known to be zero.
+    /// The input `op` reduces to because the bits it clears are already known to be zero; also
+    /// `setcond x,0,ne` of an `x` that is already 0 or 1 (`inc` then `dec` normalizing the carry).
     pub fn redundant_zero_extension(&self, ctx: &TcgContext, op: &Op) -> Option<u32> {
         let ins = op.inputs();
         let z0 = self.get(ctx, ins[0]);
         let fits = |len: u32| z0 & !low(len) == 0;
         match op.opc {
+            Opcode::SetCond => {
+                let ne0 = op.konst(0) == Cond::Ne as u32 && ctx.const_value(Temp(ins[1])) == Some(0);
+                (ne0 && fits(1)).then_some(ins[0])
+            }
             Opcode::Extract if op.konst(0) == 0 && fits(op.konst(1)) => Some(ins[0]),
             Opcode::Ext8u if fits(8) => Some(ins[0]),
             Opcode::Ext16u if fits(16) => Some(ins[0]),
