@@ -312,16 +312,13 @@ impl<'a> Emitter<'a> {
         dynasm!(self.buf ; .arch x64 ; imul Rd(d), Rd(s));
     }
 
-    pub fn imul_rr64(&mut self, d: Reg, s: Reg) {
-        dynasm!(self.buf ; .arch x64 ; imul Rq(d), Rq(s));
-    }
-
-    pub fn movsxd(&mut self, d: Reg, s: Reg) {
-        dynasm!(self.buf ; .arch x64 ; movsxd Rq(d), Rd(s));
-    }
-
-    pub fn shr64_imm(&mut self, d: Reg, n: u8) {
-        dynasm!(self.buf ; .arch x64 ; shr Rq(d), n as i8);
+    /// edx:eax = eax * s (32-bit, signed or unsigned: the one-operand `imul`/`mul`).
+    pub fn mul_wide32(&mut self, s: Reg, signed: bool) {
+        if signed {
+            dynasm!(self.buf ; .arch x64 ; imul Rd(s));
+        } else {
+            dynasm!(self.buf ; .arch x64 ; mul Rd(s));
+        }
     }
 
     pub fn neg(&mut self, d: Reg) {

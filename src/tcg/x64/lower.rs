@@ -704,22 +704,13 @@ impl Lower<'_, '_> {
 
     /// The 64-bit product in rax (operands sign- or zero-extended to 64 bits, straight from
     /// their registers): the low half is eax, the high half eax after `shr rax, 32`.
+    /// (hi:lo) = a * b with the one-operand `imul`/`mul`: eax = a; edx:eax = eax * b.
     fn lower_mul2(&mut self, op: &Op) {
-        let signed = op.opc == Opcode::Muls2;
-        for (r, i) in [(RAX, 0), (RCX, 1)] {
-            match (self.val(op.input(i)), signed) {
-                (Val::Reg(s), true) => self.e.movsxd(r, s),
-                (v, true) => {
-                    self.load(r, v);
-                    self.e.movsxd(r, r);
-                }
-                (v, false) => self.load(r, v),
-            }
-        }
-        self.e.imul_rr64(RAX, RCX);
+        let b = self.in_reg(op.input(1), RCX);
+        self.load(RAX, self.val(op.input(0)));
+        self.e.mul_wide32(b, op.opc == Opcode::Muls2);
         self.put(op.out(0), RAX);
-        self.e.shr64_imm(RAX, 32);
-        self.put(op.out(1), RAX);
+        self.put(op.out(1), RDX);
     }
 
     /// clz: bsr gives the index i of the top bit and clz = i ^ 31; for a zero input the result is
