@@ -626,7 +626,7 @@ def parse_args():
     p.add_argument("--interp-runs", type=int, help="timed runs of the interpreter (0: the check run only)")
     p.add_argument("--out", required=True)
     a = p.parse_args()
-    a.runs = a.runs or (3 if a.mode == "quick" else 5)
+    a.runs = a.runs or (3 if a.mode == "quick" else 11)
     a.nochain_runs = a.nochain_runs or (2 if a.mode == "quick" else 3)
     a.interp_runs = 0 if a.interp_runs is None else a.interp_runs
     return a
