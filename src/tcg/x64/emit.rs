@@ -272,6 +272,11 @@ impl<'a> Emitter<'a> {
         dynasm!(self.buf ; .arch x64 ; lea Rd(d), [Rq(a) + Rq(b)]);
     }
 
+    /// d = a + b + imm (3-operand).
+    pub fn lea_add_disp(&mut self, d: Reg, a: Reg, b: Reg, v: u32) {
+        dynasm!(self.buf ; .arch x64 ; lea Rd(d), [Rq(a) + Rq(b) + v as i32]);
+    }
+
     /// d = a + imm (3-operand).
     pub fn lea_addi(&mut self, d: Reg, a: Reg, v: u32) {
         dynasm!(self.buf ; .arch x64 ; lea Rd(d), [Rq(a) + v as i32]);

@@ -117,6 +117,8 @@ struct Lower<'a, 'c> {
     /// Accesses that keep their last page, with the first of its two stack slots.
     cached: Vec<(usize, u32)>,
     refills: Vec<Refill>,
+    /// The next op was folded into the current one (`fuse_add3`): skip it.
+    skip_next: bool,
     /// Where the value the op before stored into `env`'s eip still is (a register or a constant),
     /// for an inline jump-cache probe right after it: no reload of what was just stored.
     eip_value: Option<Val>,
@@ -185,6 +187,7 @@ pub fn compile(
         cached,
         refills: Vec::new(),
         eip_value: None,
+        skip_next: false,
     };
     l.tb_entry();
     for (i, op) in ctx.ops.iter().enumerate() {
@@ -192,7 +195,7 @@ pub fn compile(
         if !matches!(op.opc, Opcode::InsnStart | Opcode::LookupTbPtr) {
             l.eip_value = None;
         }
-        if !l.deferral.skipped[i] {
+        if !l.deferral.skipped[i] && !core::mem::take(&mut l.skip_next) {
             l.lower_op(op);
         }
         l.free_dead();
@@ -559,6 +562,9 @@ impl Lower<'_, '_> {
 
     /// d = a op b, computed in place when the output has a register that does not alias b.
     fn lower_alu(&mut self, op: &Op, alu: AluOp, commutative: bool) {
+        if alu == AluOp::Add && self.fuse_add3(op) {
+            return;
+        }
         let (a, b) = (self.val(op.input(0)), self.val(op.input(1)));
         let d = self.out_reg(op.out(0));
         let (a, b) = if commutative && Some(b) == d.map(Val::Reg) && a != b { (b, a) } else { (a, b) };
@@ -587,6 +593,30 @@ impl Lower<'_, '_> {
             }
         }
         self.put(op.out(0), target);
+    }
+
+    /// `add t,a,$c` then `add u,t,b` (or `u,b,t`) with `t` dead after it (or `u` = `t`), as for a guest
+    /// `c(a,b)` address: one `lea u, [a + b + c]`, and the second op is skipped.
+    fn fuse_add3(&mut self, op: &Op) -> bool {
+        let Some(next) = self.ops.get(self.op_index + 1) else { return false };
+        let (t, c) = (op.out(0), self.val(op.input(1)));
+        let (Val::Imm(c), true) = (c, matches!(self.plan.homes[t.0 as usize], Home::Pool)) else { return false };
+        let t_dies = self.plan.last_use[t.0 as usize] == self.op_index + 1 || next.out(0) == t;
+        if next.opc != Opcode::Add || !t_dies || self.deferral.skipped[self.op_index + 1] {
+            return false;
+        }
+        let b = match (next.input(0), next.input(1)) {
+            (x, y) if x == t && y != t => y,
+            (x, y) if y == t && x != t => x,
+            _ => return false,
+        };
+        let ra = self.in_reg(op.input(0), RAX);
+        let rb = self.in_reg(b, RCX);
+        let d = self.out_reg(next.out(0)).unwrap_or(RAX);
+        self.e.lea_add_disp(d, ra, rb, c);
+        self.put(next.out(0), d);
+        self.skip_next = true;
+        true
     }
 
     /// d = a shifted by b; a variable count goes to cl first (it may live in d).
