@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{exit_al, rd32, run_on, ECX, EDX, STACK_TOP};
+use common::{exit_al, rd32, run_on, run_with_options, ECX, EDX, STACK_TOP};
 
 /// ```text
 ///     mov $300, %ecx
@@ -174,5 +174,29 @@ fn strided_accesses_across_pages_match_the_interpreter_at_every_stop() {
         assert_eq!(ci.env.regs, cj.env.regs, "limit {limit}: registers");
         let mem = |c: &tcg86::cpu::X86Cpu| (0..0x40).map(|i| rd32(c, 0x2ffff0 + i)).collect::<Vec<_>>();
         assert_eq!(mem(&ci), mem(&cj), "limit {limit}: memory across the page boundary");
+    }
+}
+
+/// `--stats` counts every guest access once, as a TLB hit or miss, whichever way the JIT served
+/// it (looked up at TB entry, from the page an access kept, through its refill or the ordinary
+/// lookup): the interpreter's counts. Only the split may differ when two accesses of a loop
+/// use pages that share a TLB entry, as in `STRIDED` (0x2ff000 and 0x3ff000): the interpreter
+/// misses each time one evicts the other, while each access of the JIT's loop keeps its own page.
+#[test]
+fn tlb_counts_match_the_interpreter_in_looping_tbs() {
+    let fill = |cpu: &mut tcg86::cpu::X86Cpu| {
+        cpu.mem.load(tcg86::softmmu::PhysAddr(0x3fffe0), &[7; 0x20]).unwrap();
+    };
+    for code in [STACK_ACCUMULATOR, CODE_PAGE_ACCUMULATOR, STRIDED] {
+        let opts = tcg86::exec::ExecOptions { count_tlb_hits: true, ..Default::default() };
+        let counts = |jit| {
+            let (_, cpu, _) = run_with_options(code, fill, opts, jit);
+            (cpu.tlb_hits(), cpu.tlb.stats.misses)
+        };
+        let ((jh, jm), (ih, im)) = (counts(true), counts(false));
+        assert_eq!(jh + jm, ih + im, "accesses counted: {:x?}", &code[..4]);
+        if code != STRIDED {
+            assert_eq!((jh, jm), (ih, im), "TLB hits and misses: {:x?}", &code[..4]);
+        }
     }
 }

@@ -50,6 +50,18 @@ pub fn run_on(
     max_insns: u64,
     jit: bool,
 ) -> (ExitReason, Box<X86Cpu>, u64) {
+    let tb_max_insns = max_insns.min(ExecOptions::default().tb_max_insns as u64) as u32;
+    let opts = ExecOptions { max_insns: Some(max_insns), tb_max_insns, ..Default::default() };
+    run_with_options(code, setup, opts, jit)
+}
+
+/// `run_on` with these execution options (`count_tlb_hits`, say).
+pub fn run_with_options(
+    code: &[u8],
+    setup: impl FnOnce(&mut X86Cpu),
+    opts: ExecOptions,
+    jit: bool,
+) -> (ExitReason, Box<X86Cpu>, u64) {
     let mut bus = Bus::new();
     bus.add(DEBUG_EXIT_PORT, 1, Box::new(DebugExit));
     let mut cpu = Box::new(X86Cpu::new(4 << 20, 8, bus));
@@ -59,8 +71,6 @@ pub fn run_on(
     cpu.env.regs[4] = STACK_TOP;
     setup(&mut cpu);
     let log = test_logger();
-    let tb_max_insns = max_insns.min(ExecOptions::default().tb_max_insns as u64) as u32;
-    let opts = ExecOptions { max_insns: Some(max_insns), tb_max_insns, ..Default::default() };
     let mut m = Machine::new(cpu, opts, log);
     if jit {
         let region = tcg86::sys::host::alloc_code_region(1 << 20).expect("executable memory for the JIT");

@@ -1112,7 +1112,6 @@ impl Lower<'_, '_> {
                 self.e.jcc(0x5, r.slow);
             }
         }
-        self.count_tlb_hit();
         self.e.load64_idx(RCX, ENV_REG, RCX, r.table + 16);
         let offset_mask = (1u32 << self.layout.page_bits) - 1;
         self.e.mov_rr(RAX, r.addr);
