@@ -243,10 +243,6 @@ impl<'a> Emitter<'a> {
     }
 
     /// Low `bytes` of s to [base].
-    pub fn store_at(&mut self, base: Reg, s: Reg, bytes: u8) {
-        self.store(base, 0, s, bytes);
-    }
-
     /// test r, r (64-bit)
     pub fn test_rr64(&mut self, a: Reg, b: Reg) {
         dynasm!(self.buf ; .arch x64 ; test Rq(a), Rq(b));

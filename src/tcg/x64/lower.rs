@@ -732,8 +732,6 @@ impl Lower<'_, '_> {
         self.put(op.out(0), d);
     }
 
-    /// The 64-bit product in rax (operands sign- or zero-extended to 64 bits, straight from
-    /// their registers): the low half is eax, the high half eax after `shr rax, 32`.
     /// (hi:lo) = a * b with the one-operand `imul`/`mul`: eax = a; edx:eax = eax * b.
     fn lower_mul2(&mut self, op: &Op) {
         let b = self.in_reg(op.input(1), RCX);
@@ -1001,18 +999,10 @@ impl Lower<'_, '_> {
         let (memop, mmu_idx) = (MemOp(op.konst(0)), op.konst(1));
         let addr = self.in_reg(addr_t, R11);
         let value = is_store.then(|| self.store_value(op));
-        let size = memop.size();
-        self.tlb_index_and_page(addr, size);
-        let table = self.layout.tlb_table_off[(mmu_idx as usize).min(1)];
         let (entry, resume) = (self.e.buf.new_label(), self.e.buf.new_label());
-        self.e.cmp_mem32_idx(RAX, ENV_REG, RCX, table + if is_store { 4 } else { 0 });
-        self.e.jcc(0x5, entry);
         self.rmw_store = if is_store { None } else { self.find_rmw_store() };
-        if self.rmw_store.is_some() {
-            self.e.cmp_mem32_idx(RAX, ENV_REG, RCX, table + 4);
-            self.e.jcc(0x5, entry);
-        }
-        self.e.load64_idx(RCX, ENV_REG, RCX, table + 16);
+        let tags = [!is_store, is_store || self.rmw_store.is_some()];
+        self.tlb_lookup(addr, memop.size(), self.tlb_table(mmu_idx), tags, entry);
         if self.rmw_store.is_some() {
             self.e.lea_add64(R11, RCX, addr);
         }
@@ -1037,16 +1027,8 @@ impl Lower<'_, '_> {
             if site.disp != 0 {
                 self.e.alu_ri(AluOp::Add, R11, site.disp);
             }
-            self.tlb_index_and_page(R11, size);
-            let table = self.layout.tlb_table_off[(mmu_idx as usize).min(1)];
             let (miss, store) = (self.e.buf.new_label(), self.e.buf.new_label());
-            for (check, tag) in [(site.read, 0), (site.write, 4)] {
-                if check {
-                    self.e.cmp_mem32_idx(RAX, ENV_REG, RCX, table + tag);
-                    self.e.jcc(0x5, miss);
-                }
-            }
-            self.e.load64_idx(RCX, ENV_REG, RCX, table + 16);
+            self.tlb_lookup(R11, size, self.tlb_table(mmu_idx), [site.read, site.write], miss);
             self.e.lea_add64(RAX, RCX, R11);
             self.e.jmp(store);
             self.e.bind(miss);
@@ -1092,7 +1074,7 @@ impl Lower<'_, '_> {
         let out = self.access_at(op, value, RAX);
         self.count_tlb_hit();
         self.e.bind(resume);
-        let table = self.layout.tlb_table_off[(mmu_idx as usize).min(1)];
+        let table = self.tlb_table(mmu_idx);
         let tags = [!is_store, is_store || rmw];
         self.refills.push(Refill { entry, back, slow, addr, size, table, tags, slot });
         let (memop, clears_r11) = (memop.0, rmw);
@@ -1105,14 +1087,7 @@ impl Lower<'_, '_> {
     ///   rax = A & PAGE_MASK; [page] = rax; rcx += rax; [host] = rcx; rax = A & ~PAGE_MASK; jmp back
     fn emit_refill(&mut self, r: Refill) {
         self.e.bind(r.entry);
-        self.tlb_index_and_page(r.addr, r.size);
-        for (check, tag) in r.tags.iter().zip([0, 4]) {
-            if *check {
-                self.e.cmp_mem32_idx(RAX, ENV_REG, RCX, r.table + tag);
-                self.e.jcc(0x5, r.slow);
-            }
-        }
-        self.e.load64_idx(RCX, ENV_REG, RCX, r.table + 16);
+        self.tlb_lookup(r.addr, r.size, r.table, r.tags, r.slow);
         let offset_mask = (1u32 << self.layout.page_bits) - 1;
         self.e.mov_rr(RAX, r.addr);
         self.e.alu_ri(AluOp::And, RAX, !offset_mask);
@@ -1176,6 +1151,25 @@ impl Lower<'_, '_> {
         self.e.bind(full);
         self.lower_qemu_ldst(op);
         self.e.bind(done);
+    }
+
+    /// The offset in `env` of the TLB table of `mmu_idx`.
+    fn tlb_table(&self, mmu_idx: u32) -> i32 {
+        self.layout.tlb_table_off[(mmu_idx as usize).min(1)]
+    }
+
+    /// The TLB lookup of the `size` bytes at `addr` in the table at `table`: the entry's read tag
+    /// (`tags[0]`) and write tag (`tags[1]`) must match the page, else jump to `miss`; on a hit
+    /// rcx = the entry's addend (host address = rcx + addr).
+    fn tlb_lookup(&mut self, addr: Reg, size: u32, table: i32, tags: [bool; 2], miss: DynLabel) {
+        self.tlb_index_and_page(addr, size);
+        for (check, tag) in tags.into_iter().zip([0, 4]) {
+            if check {
+                self.e.cmp_mem32_idx(RAX, ENV_REG, RCX, table + tag);
+                self.e.jcc(0x5, miss);
+            }
+        }
+        self.e.load64_idx(RCX, ENV_REG, RCX, table + 16);
     }
 
     /// rcx = offset of the TLB entry for `addr`; eax = the page of the access's last byte.
@@ -1302,7 +1296,7 @@ impl Lower<'_, '_> {
         let (entry, resume) = (self.e.buf.new_label(), self.e.buf.new_label());
         self.e.test_rr64(R11, R11);
         self.e.jcc(0x4, entry);
-        self.e.store_at(R11, v, memop.size() as u8);
+        self.e.store(R11, 0, v, memop.size() as u8);
         self.count_tlb_hit();
         self.e.bind(resume);
         let (memop, value, out, clears_r11) = (memop.0, Some(Val::Reg(v)), None, false);

@@ -121,8 +121,6 @@ fn written_first(ctx: &TcgContext, g: u32) -> bool {
     false
 }
 
-/// Homes for every temp; the pinned globals and the pool. First with the callee-saved pinned
-/// registers and the whole pool; then the pool registers the temps never needed pin more globals.
 /// Where temps are first and last used, and the ops that end basic blocks.
 struct Spans<'a> {
     first: &'a [usize],
