@@ -92,9 +92,7 @@ pub fn deferrable_output(ctx: &TcgContext, op: &Op) -> Option<u32> {
     let computable = match op.opc {
         Opcode::Mov | Opcode::Add | Opcode::Sub | Opcode::And | Opcode::Or | Opcode::Xor => true,
         Opcode::Neg | Opcode::Not | Opcode::Extract => true,
-        Opcode::Shl | Opcode::Shr | Opcode::Sar => {
-            matches!(ctx.temps[op.input(1).0 as usize].kind, TempKind::Const(_))
-        }
+        Opcode::Shl | Opcode::Shr | Opcode::Sar => ctx.const_value(op.input(1)).is_some(),
         Opcode::SetCond => !matches!(Cond::from_u32(op.konst(0)), None | Some(Cond::Always | Cond::Never)),
         _ => false,
     };

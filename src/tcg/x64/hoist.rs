@@ -32,8 +32,6 @@ pub const MAX_CACHED: usize = 6;
 pub struct Site {
     /// The `qemu_ld`/`qemu_st` op.
     pub op: usize,
-    /// Its address temp.
-    pub addr: Temp,
     /// A global the TB never writes, or a constant.
     pub base: Temp,
     pub disp: u32,
@@ -44,11 +42,19 @@ pub struct Site {
     pub read: bool,
 }
 
-/// The accesses of `ctx` whose lookup can move to the TB entry (the TB must loop inside itself).
-pub fn sites(ctx: &TcgContext) -> Vec<Site> {
+/// The accesses of `ctx` (a TB that loops inside itself) whose lookup moves to the TB entry, and
+/// those that keep the page of their last lookup (op indices); none when the TB calls a helper.
+pub fn accesses(ctx: &TcgContext) -> (Vec<Site>, Vec<usize>) {
     if ctx.ops.iter().any(|op| op.opc == Opcode::Call) {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     }
+    let hoisted = sites(ctx);
+    let cached = cached_sites(ctx, &hoisted);
+    (hoisted, cached)
+}
+
+/// The accesses whose address is the same on every pass.
+fn sites(ctx: &TcgContext) -> Vec<Site> {
     let mut sites = Vec::new();
     for (i, op) in ctx.ops.iter().enumerate() {
         let addr = match op.opc {
@@ -56,13 +62,14 @@ pub fn sites(ctx: &TcgContext) -> Vec<Site> {
             Opcode::QemuSt => op.input(1),
             _ => continue,
         };
-        let read = op.opc == Opcode::QemuLd;
-        if !read && sites.iter().any(|s: &Site| s.addr == addr && s.write && stored_back(ctx, s.op, addr)) {
-            continue; // the store of a hoisted read-modify-write: the load leaves it the address
+        // The store of a read-modify-write uses the host address its load found.
+        if is_rmw_store(ctx, i) {
+            continue;
         }
         let Some((base, disp)) = invariant_address(ctx, i, addr) else { continue };
+        let read = op.opc == Opcode::QemuLd;
         let write = !read || stored_back(ctx, i, addr);
-        sites.push(Site { op: i, addr, base, disp, write, read });
+        sites.push(Site { op: i, base, disp, write, read });
         if sites.len() == MAX_SITES {
             break;
         }
@@ -70,20 +77,16 @@ pub fn sites(ctx: &TcgContext) -> Vec<Site> {
     sites
 }
 
-/// The accesses of a TB that loops inside itself, calls no helper and hoists `hoisted`, that keep
-/// the page of their last lookup instead (op indices).
-pub fn cached_sites(ctx: &TcgContext, hoisted: &[Site]) -> Vec<usize> {
-    if ctx.ops.iter().any(|op| op.opc == Opcode::Call) {
-        return Vec::new();
-    }
+/// The other accesses, which keep the page of their last lookup (op indices).
+fn cached_sites(ctx: &TcgContext, hoisted: &[Site]) -> Vec<usize> {
     let accesses = ctx.ops.iter().enumerate().filter(|(_, op)| matches!(op.opc, Opcode::QemuLd | Opcode::QemuSt));
     let free = accesses.map(|(i, _)| i).filter(|&i| !hoisted.iter().any(|s| s.op == i));
-    free.filter(|&i| !stores_back(ctx, i)).take(MAX_CACHED).collect()
+    free.filter(|&i| !is_rmw_store(ctx, i)).take(MAX_CACHED).collect()
 }
 
 /// Op `at` is a `qemu_st` to the address a `qemu_ld` earlier in its basic block read: the store
 /// of a read-modify-write, which uses the host address the load found.
-fn stores_back(ctx: &TcgContext, at: usize) -> bool {
+fn is_rmw_store(ctx: &TcgContext, at: usize) -> bool {
     let st = &ctx.ops[at];
     if st.opc != Opcode::QemuSt {
         return false;
@@ -111,15 +114,11 @@ fn invariant_address(ctx: &TcgContext, at: usize, addr: Temp) -> Option<(Temp, u
     if !def.outputs().contains(&addr.0) {
         return None;
     }
-    let konst = |t: Temp| match ctx.temps[t.0 as usize].kind {
-        TempKind::Const(v) => Some(v),
-        _ => None,
-    };
     match def.opc {
         Opcode::Mov if invariant(ctx, def.input(0)) => Some((def.input(0), 0)),
         Opcode::Add => {
             let (a, b) = (def.input(0), def.input(1));
-            match (konst(a), konst(b)) {
+            match (ctx.const_value(a), ctx.const_value(b)) {
                 (_, Some(c)) if invariant(ctx, a) => Some((a, c)),
                 (Some(c), _) if invariant(ctx, b) => Some((b, c)),
                 _ => None,

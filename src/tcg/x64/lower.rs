@@ -144,8 +144,7 @@ pub fn compile(
     let loops = tb.chain && ctx.goto_tb_self.contains(&true);
     let deferral = deferral(ctx, || surely_pinned(ctx, loops));
     let plan = plan(ctx, loops, &deferral.until).map_err(|_| CompileError::TooComplex)?;
-    let sites = if loops { hoist::sites(ctx) } else { Vec::new() };
-    let cached_ops = if loops { hoist::cached_sites(ctx, &sites) } else { Vec::new() };
+    let (sites, cached_ops) = if loops { hoist::accesses(ctx) } else { (Vec::new(), Vec::new()) };
     let mut slots = plan.nb_slots..MAX_SLOTS as u32;
     let hoisted = sites.into_iter().zip(&mut slots).collect();
     let cached = cached_ops.into_iter().map_while(|op| {
