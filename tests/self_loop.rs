@@ -6,6 +6,18 @@
 mod common;
 
 use common::{exit_al, rd32, run_on, run_with_options, ECX, EDX, STACK_TOP};
+use tcg86::cpu::X86Cpu;
+
+/// Run `code` for at most `limit` instructions under the interpreter and under the JIT; both must
+/// stop the same way, after as many instructions, with the same registers. Returns both CPUs
+/// (interpreter first) for the caller's further checks.
+fn stop_both(code: &[u8], setup: impl Fn(&mut X86Cpu), limit: u64) -> (Box<X86Cpu>, Box<X86Cpu>) {
+    let (ri, ci, ni) = run_on(code, &setup, limit, false);
+    let (rj, cj, nj) = run_on(code, &setup, limit, true);
+    assert_eq!((ri, ni), (rj, nj), "limit {limit}: exit reason and instruction count");
+    assert_eq!(ci.env.regs, cj.env.regs, "limit {limit}: registers");
+    (ci, cj)
+}
 
 /// ```text
 ///     mov $300, %ecx
@@ -26,12 +38,9 @@ fn a_self_looping_tb_stops_where_the_interpreter_stops() {
     // each of its three instructions in turn.
     let limits = (1..=12).chain(510..=560).chain([899, 900, 901, 904, 905, 10_000]);
     for limit in limits {
-        let (ri, ci, ni) = run_on(SUM_LOOP, |_| {}, limit, false);
-        let (rj, cj, nj) = run_on(SUM_LOOP, |_| {}, limit, true);
-        assert_eq!((ri, ni), (rj, nj), "limit {limit}: exit reason and instruction count");
-        assert_eq!(ci.env.regs, cj.env.regs, "limit {limit}: registers");
+        let (ci, cj) = stop_both(SUM_LOOP, |_| {}, limit);
         assert_eq!(ci.env.eip, cj.env.eip, "limit {limit}: eip");
-        let flags = |c: &tcg86::cpu::X86Cpu| (c.env.cc_op, c.env.cc_dst, c.env.cc_src);
+        let flags = |c: &X86Cpu| (c.env.cc_op, c.env.cc_dst, c.env.cc_src);
         assert_eq!(flags(&ci), flags(&cj), "limit {limit}: lazy flags");
     }
     // Run to the end: 300 + 299 + ... + 1 = 45150, in 2 + 3 * 300 + 2 instructions.
@@ -121,11 +130,8 @@ fn loop_invariant_accesses_match_the_interpreter_at_every_stop() {
     let edx: u32 = accs.iter().sum();
     for (code, acc_addr) in [(STACK_ACCUMULATOR, STACK_TOP - 8), (CODE_PAGE_ACCUMULATOR, 0x100100)] {
         for limit in (1..=12).chain(514..=530).chain([1000, 1_000_000]) {
-            let (ri, ci, ni) = run_on(code, |_| {}, limit, false);
-            let (rj, cj, nj) = run_on(code, |_| {}, limit, true);
-            assert_eq!((ri, ni), (rj, nj), "limit {limit}: exit reason and instruction count");
-            assert_eq!(ci.env.regs, cj.env.regs, "limit {limit}: registers");
-            let mem = |c: &tcg86::cpu::X86Cpu| (rd32(c, acc_addr), rd32(c, STACK_TOP - 12));
+            let (ci, cj) = stop_both(code, |_| {}, limit);
+            let mem = |c: &X86Cpu| (rd32(c, acc_addr), rd32(c, STACK_TOP - 12));
             assert_eq!(mem(&ci), mem(&cj), "limit {limit}: accumulator and stored sum");
         }
         let (r, cpu, _) = run_on(code, |_| {}, 1_000_000, true);
@@ -160,7 +166,7 @@ const STRIDED: &[u8] = &[
 /// boundary and across the end of RAM.
 #[test]
 fn strided_accesses_across_pages_match_the_interpreter_at_every_stop() {
-    let fill = |cpu: &mut tcg86::cpu::X86Cpu| {
+    let fill = |cpu: &mut X86Cpu| {
         for base in [0x3fffe0u32, 0x2ffff0] {
             let len = if base == 0x3fffe0 { 0x20 } else { 0x40 };
             let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
@@ -168,11 +174,8 @@ fn strided_accesses_across_pages_match_the_interpreter_at_every_stop() {
         }
     };
     for limit in (1..=12).chain(514..=560).chain([1_000_000]) {
-        let (ri, ci, ni) = run_on(STRIDED, fill, limit, false);
-        let (rj, cj, nj) = run_on(STRIDED, fill, limit, true);
-        assert_eq!((ri, ni), (rj, nj), "limit {limit}: exit reason and instruction count");
-        assert_eq!(ci.env.regs, cj.env.regs, "limit {limit}: registers");
-        let mem = |c: &tcg86::cpu::X86Cpu| (0..0x40).map(|i| rd32(c, 0x2ffff0 + i)).collect::<Vec<_>>();
+        let (ci, cj) = stop_both(STRIDED, fill, limit);
+        let mem = |c: &X86Cpu| (0..0x40).map(|i| rd32(c, 0x2ffff0 + i)).collect::<Vec<_>>();
         assert_eq!(mem(&ci), mem(&cj), "limit {limit}: memory across the page boundary");
     }
 }
@@ -184,7 +187,7 @@ fn strided_accesses_across_pages_match_the_interpreter_at_every_stop() {
 /// misses each time one evicts the other, while each access of the JIT's loop keeps its own page.
 #[test]
 fn tlb_counts_match_the_interpreter_in_looping_tbs() {
-    let fill = |cpu: &mut tcg86::cpu::X86Cpu| {
+    let fill = |cpu: &mut X86Cpu| {
         cpu.mem.load(tcg86::softmmu::PhysAddr(0x3fffe0), &[7; 0x20]).unwrap();
     };
     for code in [STACK_ACCUMULATOR, CODE_PAGE_ACCUMULATOR, STRIDED] {
