@@ -62,6 +62,9 @@ struct Refill {
     back: DynLabel,
     slow: DynLabel,
     addr: Reg,
+    /// Where the access's page offset goes: rax, or `addr` itself when nothing needs the
+    /// address after the access (the refill first adds the page back).
+    offset: Reg,
     size: u32,
     table: i32,
     /// Check the read tag, the write tag.
@@ -1052,30 +1055,33 @@ impl Lower<'_, '_> {
     ///   mov eax, A; sub rax, [page]; cmp rax, PAGE_SIZE - size; ja refill
     ///   mov rcx, [host]
     ///   back: access [rcx + rax]        ; a load stored back: r11 = rcx + rax first
+    /// When A's register is a copy or dies here, it holds the offset instead of rax (no `mov`).
     fn lower_cached(&mut self, op: &Op, slot: u32) {
         let is_store = op.opc == Opcode::QemuSt;
         let (memop, mmu_idx) = (MemOp(op.konst(0)), op.konst(1));
         let size = memop.size();
-        let addr = self.in_reg(if is_store { op.input(1) } else { op.input(0) }, R11);
+        let addr_t = if is_store { op.input(1) } else { op.input(0) };
+        let addr = self.in_reg(addr_t, R11);
         let value = is_store.then(|| self.store_value(op));
+        let offset = if self.is_spare(addr_t, addr, value) { addr } else { RAX };
         let [entry, back, slow, resume] = [(); 4].map(|_| self.e.buf.new_label());
-        self.e.mov_rr(RAX, addr);
-        self.e.sub_mem64(RAX, RSP, Self::slot_disp(slot));
-        self.e.cmp_ri64(RAX, ((1u32 << self.layout.page_bits) - size) as i32);
+        self.e.mov_rr(offset, addr);
+        self.e.sub_mem64(offset, RSP, Self::slot_disp(slot));
+        self.e.cmp_ri64(offset, ((1u32 << self.layout.page_bits) - size) as i32);
         self.e.jcc(0x7, entry);
         self.e.load64(RCX, RSP, Self::slot_disp(slot + 1));
         self.e.bind(back);
         self.rmw_store = if is_store { None } else { self.find_rmw_store() };
         let rmw = self.rmw_store.is_some();
         if rmw {
-            self.e.lea_add64(R11, RCX, RAX);
+            self.e.lea_add64(R11, RCX, offset);
         }
-        let out = self.access_at(op, value, RAX);
+        let out = self.access_at(op, value, offset);
         self.count_tlb_hit();
         self.e.bind(resume);
         let table = self.tlb_table(mmu_idx);
         let tags = [!is_store, is_store || rmw];
-        self.refills.push(Refill { entry, back, slow, addr, size, table, tags, slot });
+        self.refills.push(Refill { entry, back, slow, addr, offset, size, table, tags, slot });
         let (memop, clears_r11) = (memop.0, rmw);
         let sp = SlowPathSite { entry: slow, resume, is_store, memop, mmu_idx, addr, value, out, clears_r11 };
         self.push_slow_path(op, sp);
@@ -1086,6 +1092,9 @@ impl Lower<'_, '_> {
     ///   rax = A & PAGE_MASK; [page] = rax; rcx += rax; [host] = rcx; rax = A & ~PAGE_MASK; jmp back
     fn emit_refill(&mut self, r: Refill) {
         self.e.bind(r.entry);
+        if r.offset == r.addr {
+            self.e.add_mem64(r.addr, RSP, Self::slot_disp(r.slot));
+        }
         self.tlb_lookup(r.addr, r.size, r.table, r.tags, r.slow);
         let offset_mask = (1u32 << self.layout.page_bits) - 1;
         self.e.mov_rr(RAX, r.addr);
@@ -1093,9 +1102,22 @@ impl Lower<'_, '_> {
         self.e.store64(RSP, Self::slot_disp(r.slot), RAX);
         self.e.lea_add64(RCX, RCX, RAX);
         self.e.store64(RSP, Self::slot_disp(r.slot + 1), RCX);
-        self.e.mov_rr(RAX, r.addr);
-        self.e.alu_ri(AluOp::And, RAX, offset_mask);
+        self.e.mov_rr(r.offset, r.addr);
+        self.e.alu_ri(AluOp::And, r.offset, offset_mask);
         self.e.jmp(r.back);
+    }
+
+    /// True if register `r`, where temp `t` was put, may be overwritten by the access that reads
+    /// `t`: a scratch copy, or a pool register whose temp dies here and is not the stored value.
+    fn is_spare(&self, t: Temp, r: Reg, value: Option<Val>) -> bool {
+        if value == Some(Val::Reg(r)) {
+            return false;
+        }
+        match self.plan.homes[t.0 as usize] {
+            Home::Pool => self.plan.last_use[t.0 as usize] <= self.op_index,
+            Home::Pinned(_) | Home::EnvPtr => false,
+            Home::Const(_) | Home::Env(_) | Home::Slot(_) => r == R11,
+        }
     }
 
     /// A store's value: a constant, or a register (rdx if it has none).
