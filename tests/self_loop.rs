@@ -123,12 +123,36 @@ const CODE_PAGE_ACCUMULATOR: &[u8] = &[
     0xe6, 0xf4,
 ];
 
+/// The stack accumulator with the stack on the page of the code: the address `-8(%esp)` is not
+/// computed on the loop's fast path (only its fallback needs it), and here each pass takes the
+/// fallback, whose lookup and slow paths (the load's and the store's) compute `esp - 8`.
+/// ```text
+///     mov $0x100108, %esp
+///     mov $300, %ecx
+///     xor %edx, %edx
+///     movl $0, -8(%esp)
+/// 1:  add %ecx, -8(%esp)
+///     mov -8(%esp), %eax
+///     add %eax, %edx
+///     dec %ecx
+///     jne 1b
+///     mov -8(%esp), %eax
+///     out %al, $0xf4
+/// ```
+#[rustfmt::skip]
+const STACK_ON_CODE_PAGE: &[u8] = &[
+    0xbc, 0x08, 0x01, 0x10, 0x00, 0xb9, 0x2c, 0x01, 0x00, 0x00, 0x31, 0xd2, 0xc7, 0x44, 0x24, 0xf8,
+    0x00, 0x00, 0x00, 0x00, 0x01, 0x4c, 0x24, 0xf8, 0x8b, 0x44, 0x24, 0xf8, 0x01, 0xc2, 0x49, 0x75,
+    0xf3, 0x8b, 0x44, 0x24, 0xf8, 0xe6, 0xf4,
+];
+
 #[test]
 fn loop_invariant_accesses_match_the_interpreter_at_every_stop() {
     // acc after pass k (k = 1..=300) is 300 + 299 + ... + (301 - k); edx sums those.
     let accs: Vec<u32> = (1..=300u32).scan(0, |acc, k| Some(*acc + (301 - k)).inspect(|a| *acc = *a)).collect();
     let edx: u32 = accs.iter().sum();
-    for (code, acc_addr) in [(STACK_ACCUMULATOR, STACK_TOP - 8), (CODE_PAGE_ACCUMULATOR, 0x100100)] {
+    let codes = [(STACK_ACCUMULATOR, STACK_TOP - 8), (CODE_PAGE_ACCUMULATOR, 0x100100), (STACK_ON_CODE_PAGE, 0x100100)];
+    for (code, acc_addr) in codes {
         for limit in (1..=12).chain(514..=530).chain([1000, 1_000_000]) {
             let (ci, cj) = stop_both(code, |_| {}, limit);
             let mem = |c: &X86Cpu| (rd32(c, acc_addr), rd32(c, STACK_TOP - 12));

@@ -304,6 +304,12 @@ impl Op {
         Temp(self.args[self.nb_oargs as usize + i])
     }
 
+    /// The guest address of a `qemu_ld` (its input) or `qemu_st` (its second input, after the
+    /// value).
+    pub fn addr_input(&self) -> Temp {
+        self.input(usize::from(self.opc == Opcode::QemuSt))
+    }
+
     pub fn konst(&self, i: usize) -> u32 {
         self.args[(self.nb_oargs + self.nb_iargs) as usize + i]
     }

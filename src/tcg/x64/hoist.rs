@@ -18,7 +18,7 @@
 //! same host memory. A page with translated code fails the write check at entry, so stores to it
 //! keep their ordinary lookup and slow path.
 
-use crate::tcg::ir::{TcgContext, Temp, TempKind};
+use crate::tcg::ir::{Op, TcgContext, Temp, TempKind};
 use crate::tcg::opcode::{OpFlags, Opcode};
 use alloc::vec::Vec;
 
@@ -40,6 +40,9 @@ pub struct Site {
     pub write: bool,
     /// The entry lookup checks the read tag (a load).
     pub read: bool,
+    /// The op that computes the address when nothing else reads it (only this access and the
+    /// store of its read-modify-write): the fast path skips it, the fallbacks use `base + disp`.
+    pub addr_def: Option<usize>,
 }
 
 /// The accesses of `ctx` (a TB that loops inside itself) whose lookup moves to the TB entry, and
@@ -66,10 +69,11 @@ fn sites(ctx: &TcgContext) -> Vec<Site> {
         if is_rmw_store(ctx, i) {
             continue;
         }
-        let Some((base, disp)) = invariant_address(ctx, i, addr) else { continue };
+        let Some((base, disp, def)) = invariant_address(ctx, i, addr) else { continue };
         let read = op.opc == Opcode::QemuLd;
         let write = !read || stored_back(ctx, i, addr);
-        sites.push(Site { op: i, base, disp, write, read });
+        let addr_def = def.filter(|_| read_only_here(ctx, i, addr));
+        sites.push(Site { op: i, base, disp, write, read, addr_def });
         if sites.len() == MAX_SITES {
             break;
         }
@@ -103,29 +107,42 @@ fn is_rmw_store(ctx: &TcgContext, at: usize) -> bool {
     false
 }
 
-/// `addr` as used by op `at`, written `base + disp` with an invariant base.
-fn invariant_address(ctx: &TcgContext, at: usize, addr: Temp) -> Option<(Temp, u32)> {
+/// `addr` as used by op `at`, written `base + disp` with an invariant base, and the op (in the
+/// access's basic block) that computes it from them, if any.
+fn invariant_address(ctx: &TcgContext, at: usize, addr: Temp) -> Option<(Temp, u32, Option<usize>)> {
     if invariant(ctx, addr) {
-        return Some((addr, 0));
+        return Some((addr, 0, None));
     }
-    let def = ctx.ops[..at].iter().rev().find(|op| {
+    let (i, def) = ctx.ops[..at].iter().enumerate().rev().find(|(_, op)| {
         op.outputs().contains(&addr.0) || op.flags().contains(OpFlags::BB_END) || op.opc == Opcode::SetLabel
     })?;
     if !def.outputs().contains(&addr.0) {
         return None;
     }
-    match def.opc {
-        Opcode::Mov if invariant(ctx, def.input(0)) => Some((def.input(0), 0)),
+    let (base, disp) = match def.opc {
+        Opcode::Mov if invariant(ctx, def.input(0)) => (def.input(0), 0),
         Opcode::Add => {
             let (a, b) = (def.input(0), def.input(1));
             match (ctx.const_value(a), ctx.const_value(b)) {
-                (_, Some(c)) if invariant(ctx, a) => Some((a, c)),
-                (Some(c), _) if invariant(ctx, b) => Some((b, c)),
-                _ => None,
+                (_, Some(c)) if invariant(ctx, a) => (a, c),
+                (Some(c), _) if invariant(ctx, b) => (b, c),
+                _ => return None,
             }
         }
-        _ => None,
-    }
+        _ => return None,
+    };
+    Some((base, disp, Some(i)))
+}
+
+/// Temp `addr` (written once) is read only as the address of access `at` and of the store
+/// that writes back what `at` loaded.
+fn read_only_here(ctx: &TcgContext, at: usize, addr: Temp) -> bool {
+    let normal = ctx.temps[addr.0 as usize].kind == TempKind::Normal;
+    let writes = ctx.ops.iter().filter(|op| op.outputs().contains(&addr.0)).count();
+    let reads = ctx.ops.iter().enumerate().filter(|(_, op)| op.inputs().contains(&addr.0));
+    let as_address_only = |op: &Op| op.opc == Opcode::QemuLd || op.input(0) != addr;
+    let ok = |(i, op): (usize, &Op)| as_address_only(op) && (i == at || is_rmw_store(ctx, i));
+    normal && writes == 1 && { reads }.all(ok)
 }
 
 /// A constant, or a global no op of the TB writes.

@@ -33,8 +33,10 @@ struct SlowPathSite {
     is_store: bool,
     memop: u32,
     mmu_idx: u32,
-    /// The register holding the address and, for stores, the value (a register or a constant).
-    addr: Reg,
+    /// The address: where it is plus a displacement (a register and 0, except for an access
+    /// whose fast path does not compute its address, `hoist::Site::addr_def`); for stores, the
+    /// value (a register or a constant).
+    addr: (Val, u32),
     value: Option<Val>,
     /// For loads: the register the fast path loads into, and the memory home to store it to when
     /// that register is the scratch rax.
@@ -115,6 +117,8 @@ struct Lower<'a, 'c> {
     /// `lookup_tb_ptr` called its helper, which wrote the pinned globals back.
     synced_for_goto_ptr: bool,
     deferral: Deferral,
+    /// The address ops of hoisted accesses that only their fallbacks compute (`Site::addr_def`).
+    sunk: Vec<bool>,
     /// Accesses whose TLB lookup is done at TB entry, with the stack slot of their host address.
     hoisted: Vec<(Site, u32)>,
     /// Accesses that keep their last page, with the first of its two stack slots.
@@ -145,9 +149,8 @@ pub fn compile(
     tb: TbInfo,
 ) -> Result<Lowered, CompileError> {
     let loops = tb.chain && ctx.goto_tb_self.contains(&true);
-    let deferral = deferral(ctx, || surely_pinned(ctx, loops));
-    let plan = plan(ctx, loops, &deferral.until).map_err(|_| CompileError::TooComplex)?;
     let (sites, cached_ops) = if loops { hoist::accesses(ctx) } else { (Vec::new(), Vec::new()) };
+    let (plan, deferral, sunk) = plan_tb(ctx, loops, &sites, true)?;
     let mut slots = plan.nb_slots..MAX_SLOTS as u32;
     let hoisted = sites.into_iter().zip(&mut slots).collect();
     let cached = cached_ops.into_iter().map_while(|op| {
@@ -185,6 +188,7 @@ pub fn compile(
         lookup_key: ctx.lookup_key,
         synced_for_goto_ptr: false,
         deferral,
+        sunk,
         hoisted,
         cached,
         refills: Vec::new(),
@@ -197,7 +201,7 @@ pub fn compile(
         if !matches!(op.opc, Opcode::InsnStart | Opcode::LookupTbPtr) {
             l.eip_value = None;
         }
-        if !l.deferral.skipped[i] && !core::mem::take(&mut l.skip_next) {
+        if !l.deferral.skipped[i] && !l.sunk[i] && !core::mem::take(&mut l.skip_next) {
             l.lower_op(op);
         }
         l.free_dead();
@@ -209,6 +213,27 @@ pub fn compile(
     let jmp_offsets = l.jmp_offsets;
     let size = l.e.buf.finish().map_err(|_| CompileError::BufferFull)?;
     Ok(Lowered { size, insn_offsets, jmp_offsets })
+}
+
+/// The register plan, the deferred ops and the sunk address ops (`Site::addr_def`) of a TB with
+/// hoisted accesses `sites`. Nothing is sunk when the stack slots would not leave one for each
+/// site (the sites beyond are not hoisted, and their address ops must run).
+fn plan_tb(
+    ctx: &TcgContext,
+    loops: bool,
+    sites: &[Site],
+    sink: bool,
+) -> Result<(Plan, Deferral, Vec<bool>), CompileError> {
+    let mut sunk = vec![false; ctx.ops.len()];
+    for d in sites.iter().filter_map(|s| s.addr_def).filter(|_| sink) {
+        sunk[d] = true;
+    }
+    let deferral = deferral(ctx, || surely_pinned(ctx, loops, &sunk));
+    let plan = plan(ctx, loops, &deferral.until, &sunk).map_err(|_| CompileError::TooComplex)?;
+    if sink && plan.nb_slots as usize + sites.len() > MAX_SLOTS {
+        return plan_tb(ctx, loops, sites, false);
+    }
+    Ok((plan, deferral, sunk))
 }
 
 impl Lower<'_, '_> {
@@ -252,6 +277,25 @@ impl Lower<'_, '_> {
             }
             _ => None,
         }
+    }
+
+    /// A guest address in a register: temp `t`'s own, or `scratch` holding it (computed as
+    /// `base + disp` when the fast path skipped the op that computes `t`).
+    fn address_in(&mut self, t: Temp, scratch: Reg) -> Reg {
+        let Some((base, disp)) = self.sunk_address(t) else { return self.in_reg(t, R11) };
+        self.load(scratch, self.val(base));
+        if disp != 0 {
+            self.e.alu_ri(AluOp::Add, scratch, disp);
+        }
+        scratch
+    }
+
+    /// `base + disp` when `t` is the address of a hoisted access that the fast path does not
+    /// compute.
+    fn sunk_address(&self, t: Temp) -> Option<(Temp, u32)> {
+        let sunk = |s: &&Site| s.addr_def.is_some_and(|d| self.sunk[d]);
+        let site = self.hoisted.iter().map(|h| &h.0).filter(sunk).find(|s| self.ops[s.op].addr_input() == t)?;
+        Some((site.base, site.disp))
     }
 
     /// Load a value into register `r`.
@@ -997,9 +1041,10 @@ impl Lower<'_, '_> {
     ///   rcx = [env + rcx + table + addend]; access [rcx + A]
     fn lower_qemu_ldst(&mut self, op: &Op) {
         let is_store = op.opc == Opcode::QemuSt;
-        let addr_t = if is_store { op.input(1) } else { op.input(0) };
+        let addr_t = op.addr_input();
         let (memop, mmu_idx) = (MemOp(op.konst(0)), op.konst(1));
-        let addr = self.in_reg(addr_t, R11);
+        // A computed address of a load goes to rdx: r11 may get the host address for a store.
+        let addr = self.address_in(addr_t, if is_store { R11 } else { RDX });
         let value = is_store.then(|| self.store_value(op));
         let (entry, resume) = (self.e.buf.new_label(), self.e.buf.new_label());
         self.rmw_store = if is_store { None } else { self.find_rmw_store() };
@@ -1012,6 +1057,7 @@ impl Lower<'_, '_> {
         self.count_tlb_hit();
         self.e.bind(resume);
         let clears_r11 = self.rmw_store.is_some();
+        let addr = (Val::Reg(addr), 0);
         let sp = SlowPathSite { entry, resume, is_store, memop: memop.0, mmu_idx, addr, value, out, clears_r11 };
         self.push_slow_path(op, sp);
     }
@@ -1060,7 +1106,7 @@ impl Lower<'_, '_> {
         let is_store = op.opc == Opcode::QemuSt;
         let (memop, mmu_idx) = (MemOp(op.konst(0)), op.konst(1));
         let size = memop.size();
-        let addr_t = if is_store { op.input(1) } else { op.input(0) };
+        let addr_t = op.addr_input();
         let addr = self.in_reg(addr_t, R11);
         let value = is_store.then(|| self.store_value(op));
         let offset = if self.is_spare(addr_t, addr, value) { addr } else { RAX };
@@ -1083,6 +1129,7 @@ impl Lower<'_, '_> {
         let tags = [!is_store, is_store || rmw];
         self.refills.push(Refill { entry, back, slow, addr, offset, size, table, tags, slot });
         let (memop, clears_r11) = (memop.0, rmw);
+        let addr = (Val::Reg(addr), 0);
         let sp = SlowPathSite { entry: slow, resume, is_store, memop, mmu_idx, addr, value, out, clears_r11 };
         self.push_slow_path(op, sp);
     }
@@ -1149,16 +1196,20 @@ impl Lower<'_, '_> {
     }
 
     /// A hoisted access: the host address from its slot, or the ordinary lookup when it is 0.
-    ///   mov r11, [rsp + slot]; test r11, r11; jz full
-    ///   access [r11]; jmp done            ; r11 is also what a paired store uses
-    ///   full: (lower_qemu_ldst) done:
+    ///   mov r11, [rsp + slot]; test r11, r11; jnz fast
+    ///   (lower_qemu_ldst); jmp done
+    ///   fast: access [r11]                ; r11 is also what a paired store uses
+    ///   done:
     fn lower_hoisted(&mut self, op: &Op, slot: u32) {
-        let (full, done) = (self.e.buf.new_label(), self.e.buf.new_label());
+        let (fast, done) = (self.e.buf.new_label(), self.e.buf.new_label());
         let memop = MemOp(op.konst(0));
         let size = memop.size() as u8;
         self.e.load64(R11, RSP, Self::slot_disp(slot));
         self.e.test_rr64(R11, R11);
-        self.e.jcc(0x4, full);
+        self.e.jcc(0x5, fast);
+        self.lower_qemu_ldst(op);
+        self.e.jmp(done);
+        self.e.bind(fast);
         if op.opc == Opcode::QemuSt {
             let v = self.in_reg(op.input(0), RDX);
             self.e.store(R11, 0, v, size);
@@ -1168,9 +1219,6 @@ impl Lower<'_, '_> {
             self.put(op.out(0), d);
         }
         self.count_tlb_hit();
-        self.e.jmp(done);
-        self.e.bind(full);
-        self.lower_qemu_ldst(op);
         self.e.bind(done);
     }
 
@@ -1288,7 +1336,7 @@ impl Lower<'_, '_> {
     fn find_rmw_store(&self) -> Option<usize> {
         let ld = self.ops[self.op_index];
         let a = ld.input(0);
-        if !matches!(self.val(a), Val::Reg(_)) || ld.out(0) == a {
+        if !(matches!(self.val(a), Val::Reg(_)) || self.sunk_address(a).is_some()) || ld.out(0) == a {
             return None;
         }
         for (k, op) in self.ops.iter().enumerate().skip(self.op_index + 1) {
@@ -1312,7 +1360,11 @@ impl Lower<'_, '_> {
     fn lower_rmw_store(&mut self, op: &Op) {
         self.rmw_store = None;
         let (memop, mmu_idx) = (MemOp(op.konst(0)), op.konst(1));
-        let Val::Reg(addr) = self.val(op.input(1)) else { return self.lower_qemu_ldst(op) };
+        let addr = match (self.sunk_address(op.input(1)), self.val(op.input(1))) {
+            (Some((base, disp)), _) => (self.val(base), disp),
+            (None, Val::Reg(r)) => (Val::Reg(r), 0),
+            _ => return self.lower_qemu_ldst(op),
+        };
         let v = self.in_reg(op.input(0), RDX);
         let (entry, resume) = (self.e.buf.new_label(), self.e.buf.new_label());
         self.e.test_rr64(R11, R11);
@@ -1336,7 +1388,10 @@ impl Lower<'_, '_> {
         let computed: Vec<i32> = sp.deferred.iter().map(|d| d.off).collect();
         self.sync_pinned_except(&computed);
         let pad = self.save_regs(&live);
-        self.e.mov_rr(R11, site.addr);
+        self.load(R11, site.addr.0);
+        if site.addr.1 != 0 {
+            self.e.alu_ri(AluOp::Add, R11, site.addr.1);
+        }
         if let Some(v) = site.value {
             self.load(R8, v);
         }

@@ -11,7 +11,7 @@
 //! - `Local` temps, and `Normal` ones that outlive a label or branch, get a stack slot.
 
 use super::emit::{Reg, R10, R12, R13, R8, R9, RBP, RBX, RDI, RSI};
-use crate::tcg::ir::{TcgContext, TempKind};
+use crate::tcg::ir::{Op, TcgContext, TempKind};
 use crate::tcg::opcode::{OpFlags, Opcode};
 use alloc::vec;
 use alloc::vec::Vec;
@@ -71,13 +71,14 @@ pub struct TooManySlots;
 /// globals: their load and write-back are paid once per entry, not once per iteration.
 ///
 /// `until[i]` is where op `i`'s inputs must still hold their values: past the op itself when a
-/// slow path computes it later (`defer.rs`).
-pub fn plan(ctx: &TcgContext, loops: bool, until: &[usize]) -> Result<Plan, TooManySlots> {
+/// slow path computes it later (`defer.rs`). Ops with `sunk[i]` set are not emitted (their value
+/// is computed where needed, off the fast path): they neither use nor take a register.
+pub fn plan(ctx: &TcgContext, loops: bool, until: &[usize], sunk: &[bool]) -> Result<Plan, TooManySlots> {
     let n = ctx.temps.len();
     let mut first = vec![usize::MAX; n];
     let mut last_use = vec![0usize; n];
     let mut written = vec![false; n];
-    for (i, op) in ctx.ops.iter().enumerate() {
+    for (i, op) in emitted(ctx, sunk) {
         for &t in op.outputs().iter().chain(op.inputs()) {
             let t = t as usize;
             first[t] = first[t].min(i);
@@ -90,7 +91,7 @@ pub fn plan(ctx: &TcgContext, loops: bool, until: &[usize]) -> Result<Plan, TooM
             written[t as usize] = true;
         }
     }
-    let uses = use_counts(ctx);
+    let uses = use_counts(ctx, sunk);
     let bb_ends: Vec<usize> = ctx
         .ops
         .iter()
@@ -100,7 +101,7 @@ pub fn plan(ctx: &TcgContext, loops: bool, until: &[usize]) -> Result<Plan, TooM
         .collect();
     let mut homes = vec![Home::Pool; n];
     let spans = Spans { first: &first, last_use: &last_use, bb_ends: &bb_ends };
-    let (pinned, pool) = plan_homes(ctx, &mut homes, &uses, &spans, loops)?;
+    let (pinned, pool) = plan_homes(ctx, &mut homes, &uses, &spans, (loops, sunk))?;
     let pinned_written = pinned.iter().copied().filter(|p| written[p.0]).collect();
     let caller_saved_pinned = pinned.iter().map(|p| p.1).filter(|r| POOL_REGS.contains(r)).collect();
     let nb_slots = homes.iter().filter(|h| matches!(h, Home::Slot(_))).count() as u32;
@@ -136,11 +137,11 @@ fn plan_homes(
     homes: &mut [Home],
     uses: &[u32],
     spans: &Spans,
-    loops: bool,
+    (loops, sunk): (bool, &[bool]),
 ) -> Result<(PinnedGlobals, Vec<Reg>), TooManySlots> {
     let min_uses = min_uses(loops);
     let pinned = choose_pinned(ctx, uses, &PINNED_REGS, min_uses);
-    let peak = assign_homes(ctx, homes, &pinned, spans)?;
+    let peak = assign_homes(ctx, homes, &pinned, spans, sunk)?;
     if !loops {
         return Ok((pinned, POOL_REGS.to_vec()));
     }
@@ -150,7 +151,7 @@ fn plan_homes(
         return Ok((pinned, POOL_REGS.to_vec()));
     }
     homes.fill(Home::Pool);
-    let again = assign_homes(ctx, homes, &more, spans)?;
+    let again = assign_homes(ctx, homes, &more, spans, sunk)?;
     debug_assert_eq!(again, peak, "pinning globals does not change the temps' pressure");
     Ok((more, POOL_REGS[..peak].to_vec()))
 }
@@ -161,6 +162,7 @@ fn assign_homes(
     homes: &mut [Home],
     pinned: &[(usize, Reg, i32)],
     spans: &Spans,
+    sunk: &[bool],
 ) -> Result<usize, TooManySlots> {
     let Spans { first, last_use, bb_ends } = *spans;
     let mut nb_slots = 0u32;
@@ -183,7 +185,7 @@ fn assign_homes(
             }
         };
     }
-    spill_excess(ctx, homes, last_use, &mut nb_slots)
+    spill_excess(ctx, homes, last_use, &mut nb_slots, sunk)
 }
 
 /// Give stack slots to the pool temps that would find every pool register taken, replaying the
@@ -194,10 +196,11 @@ fn spill_excess(
     homes: &mut [Home],
     last_use: &[usize],
     nb_slots: &mut u32,
+    sunk: &[bool],
 ) -> Result<usize, TooManySlots> {
     let mut live: Vec<usize> = Vec::new();
     let mut peak = 0;
-    for (i, op) in ctx.ops.iter().enumerate() {
+    for (i, op) in emitted(ctx, sunk) {
         live.retain(|&t| last_use[t] >= i);
         for &t in op.outputs() {
             let t = t as usize;
@@ -235,10 +238,15 @@ fn min_uses(loops: bool) -> u32 {
     }
 }
 
-/// Number of ops that read or write each temp.
-fn use_counts(ctx: &TcgContext) -> Vec<u32> {
+/// The ops the lowering emits, with their indices.
+fn emitted<'a>(ctx: &'a TcgContext, sunk: &'a [bool]) -> impl Iterator<Item = (usize, &'a Op)> {
+    ctx.ops.iter().enumerate().filter(|(i, _)| !sunk.get(*i).copied().unwrap_or(false))
+}
+
+/// Number of emitted ops that read or write each temp.
+fn use_counts(ctx: &TcgContext, sunk: &[bool]) -> Vec<u32> {
     let mut uses = vec![0u32; ctx.temps.len()];
-    for op in &ctx.ops {
+    for (_, op) in emitted(ctx, sunk) {
         for &t in op.outputs().iter().chain(op.inputs()) {
             uses[t as usize] += 1;
         }
@@ -248,8 +256,8 @@ fn use_counts(ctx: &TcgContext) -> Vec<u32> {
 
 /// The globals every plan of `ctx` pins (temp indices): those of the callee-saved registers,
 /// chosen before the spare pool registers pin more.
-pub fn surely_pinned(ctx: &TcgContext, loops: bool) -> Vec<usize> {
-    choose_pinned(ctx, &use_counts(ctx), &PINNED_REGS, min_uses(loops)).iter().map(|p| p.0).collect()
+pub fn surely_pinned(ctx: &TcgContext, loops: bool, sunk: &[bool]) -> Vec<usize> {
+    choose_pinned(ctx, &use_counts(ctx, sunk), &PINNED_REGS, min_uses(loops)).iter().map(|p| p.0).collect()
 }
 
 /// The globals with the most uses (at least `min_uses`), up to one per register of `regs`.
