@@ -16,6 +16,8 @@ fn stop_both(code: &[u8], setup: impl Fn(&mut X86Cpu), limit: u64) -> (Box<X86Cp
     let (rj, cj, nj) = run_on(code, &setup, limit, true);
     assert_eq!((ri, ni), (rj, nj), "limit {limit}: exit reason and instruction count");
     assert_eq!(ci.env.regs, cj.env.regs, "limit {limit}: registers");
+    let flags = |c: &X86Cpu| (c.env.cc_op, c.env.cc_dst, c.env.cc_src);
+    assert_eq!(flags(&ci), flags(&cj), "limit {limit}: lazy flags");
     (ci, cj)
 }
 
@@ -40,8 +42,6 @@ fn a_self_looping_tb_stops_where_the_interpreter_stops() {
     for limit in limits {
         let (ci, cj) = stop_both(SUM_LOOP, |_| {}, limit);
         assert_eq!(ci.env.eip, cj.env.eip, "limit {limit}: eip");
-        let flags = |c: &X86Cpu| (c.env.cc_op, c.env.cc_dst, c.env.cc_src);
-        assert_eq!(flags(&ci), flags(&cj), "limit {limit}: lazy flags");
     }
     // Run to the end: 300 + 299 + ... + 1 = 45150, in 2 + 3 * 300 + 2 instructions.
     let (_, cpu, n) = run_on(SUM_LOOP, |_| {}, 1_000_000, true);
@@ -253,5 +253,99 @@ fn tlb_counts_match_the_interpreter_in_looping_tbs() {
         if ![STRIDED, STRIDED_COMPUTED].contains(&code) {
             assert_eq!((jh, jm), (ih, im), "TLB hits and misses: {:x?}", &code[..4]);
         }
+    }
+}
+
+/// The flags of the loop's `cmp` are computed only when the loop leaves (`loop_defer.rs`): at the
+/// exit after `jne`, and at the back edge when the instruction budget runs out.
+/// ```text
+///     mov $0x200000, %eax
+///     mov $0x200400, %edx
+///     mov $0x5a, %cl
+/// 1:  mov %cl, (%eax)
+///     inc %eax
+///     cmp %edx, %eax
+///     jne 1b
+///     mov %eax, %ebx
+///     out %al, $0xf4
+/// ```
+#[rustfmt::skip]
+const MEMSET: &[u8] = &[
+    0xb8, 0x00, 0x00, 0x20, 0x00, 0xba, 0x00, 0x04, 0x20, 0x00, 0xb1, 0x5a, 0x88, 0x08, 0x40, 0x39,
+    0xd0, 0x75, 0xf9, 0x89, 0xc3, 0xe6, 0xf4,
+];
+
+#[test]
+fn the_flags_a_loop_defers_are_exact_wherever_it_stops() {
+    for limit in (514..=600).chain([1500, 2000, 3000, 3076, 3077, 3078, 1_000_000]) {
+        let (ci, _) = stop_both(MEMSET, |_| {}, limit);
+        if limit == 1_000_000 {
+            assert_eq!((ci.env.regs[3], ci.env.cc_dst), (0x200400, 0), "ran to the end");
+        }
+    }
+}
+
+/// A slow path at the top of a later pass computes the flags the pass before left: here the
+/// store of the third pass patches the `nop` after it into `lahf` (SMC: the TB stops right after
+/// the store), which reads them. PF differs from the flags the TB started with (`cmp` with ecx
+/// 6, then 7), and `add %eax, %esi` keeps what each `lahf` saw.
+/// ```text
+///     mov $patch - 0x200, %edi
+///     mov $0x9f, %bl
+///     mov $5, %ecx
+///     xor %eax, %eax
+///     xor %esi, %esi
+/// 1:  mov %bl, (%edi)
+/// patch:
+///     nop
+///     add %eax, %esi
+///     add $0x100, %edi
+///     add $1, %ecx
+///     cmp $10, %ecx
+///     jb 1b
+///     mov %esi, %eax
+///     out %al, $0xf4
+/// ```
+#[rustfmt::skip]
+const LAHF_PATCH: &[u8] = &[
+    0xbf, 0x12, 0xfe, 0x0f, 0x00, 0xb3, 0x9f, 0xb9, 0x05, 0x00, 0x00, 0x00, 0x31, 0xc0, 0x31, 0xf6,
+    0x88, 0x1f, 0x90, 0x01, 0xc6, 0x81, 0xc7, 0x00, 0x01, 0x00, 0x00, 0x83, 0xc1, 0x01, 0x83, 0xf9,
+    0x0a, 0x72, 0xed, 0x89, 0xf0, 0xe6, 0xf4,
+];
+
+/// The same patch in the loop TB's first pass: its slow path must leave the flags the TB started
+/// with (those of `cmp $6, %ecx`, PF set), not compute the loop's `cmp` (PF clear).
+/// ```text
+///     mov $patch, %edi
+///     mov $0x9f, %bl
+///     mov $5, %ecx
+///     xor %eax, %eax
+///     xor %esi, %esi
+///     cmp $6, %ecx
+///     jmp 1f
+/// 1:  mov %bl, (%edi)
+/// patch:
+///     nop
+///     add %eax, %esi
+///     add $0x100, %edi
+///     add $1, %ecx
+///     cmp $10, %ecx
+///     jb 1b
+///     mov %esi, %eax
+///     out %al, $0xf4
+/// ```
+#[rustfmt::skip]
+const LAHF_PATCH_FIRST: &[u8] = &[
+    0xbf, 0x17, 0x00, 0x10, 0x00, 0xb3, 0x9f, 0xb9, 0x05, 0x00, 0x00, 0x00, 0x31, 0xc0, 0x31, 0xf6,
+    0x83, 0xf9, 0x06, 0xeb, 0x00, 0x88, 0x1f, 0x90, 0x01, 0xc6, 0x81, 0xc7, 0x00, 0x01, 0x00, 0x00,
+    0x83, 0xc1, 0x01, 0x83, 0xf9, 0x0a, 0x72, 0xed, 0x89, 0xf0, 0xe6, 0xf4,
+];
+
+#[test]
+fn a_slow_path_at_the_top_of_a_loop_shows_the_flags_of_the_pass_before() {
+    for code in [LAHF_PATCH, LAHF_PATCH_FIRST] {
+        let (ci, _) = stop_both(code, |_| {}, 1_000_000);
+        assert_eq!(ci.env.regs[1], 10);
+        assert_ne!(ci.env.regs[6], 0, "lahf ran");
     }
 }

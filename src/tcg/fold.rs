@@ -8,7 +8,8 @@
 //! `movcond` or `brcond` whose outcome is known is decided; a zero-extension of a value whose
 //! high bits are known to be zero (`zmask.rs`) is a move, and so is an add or sub that undoes the
 //! one that computed its input (`inverse.rs`): `brcond` becomes `br` when always
-//! taken and disappears when never taken. Commutative ops and comparisons get a constant operand
+//! taken and disappears when never taken; a `brcond` testing a difference for (in)equality with 0
+//! compares its operands. Commutative ops and comparisons get a constant operand
 //! second. `mov x,x` is removed. No op with a side effect is removed or created here, except
 //! decided branches.
 
@@ -57,7 +58,7 @@ fn fold_op(ctx: &mut TcgContext, facts: &Facts, op: &Op, out: &mut Vec<Op>) -> b
     match op.opc {
         Opcode::Mov if op.args[0] == op.args[1] => return true,
         Opcode::Mov => {}
-        Opcode::BrCond => return fold_brcond(ctx, op, out),
+        Opcode::BrCond => return fold_brcond(ctx, facts, op, out),
         Opcode::Mulu2 | Opcode::Muls2 => return fold_mul2(ctx, op, out),
         _ if op.flags().contains(OpFlags::PURE) => {
             let narrow = || facts.zm.redundant_zero_extension(ctx, op).map(Value::Copy);
@@ -90,8 +91,10 @@ fn all_const(ctx: &TcgContext, op: &Op) -> Option<Value> {
     eval_pure(op, &|i| vals[i]).map(Value::Const)
 }
 
-/// `brcond` with a known outcome: `br` or nothing.
-fn fold_brcond(ctx: &TcgContext, op: &Op, out: &mut Vec<Op>) -> bool {
+/// `brcond` with a known outcome: `br` or nothing. An equality test of a difference against 0
+/// compares its operands instead (`brcond t,$0,ne` after `sub t,a,b` → `brcond a,b,ne`): the
+/// branch no longer reads `t` (often `cc_dst`, whose write may then wait, `x64/loop_defer.rs`).
+fn fold_brcond(ctx: &TcgContext, facts: &Facts, op: &Op, out: &mut Vec<Op>) -> bool {
     let Some(cond) = Cond::from_u32(op.konst(0)) else {
         out.push(*op);
         return false;
@@ -99,12 +102,21 @@ fn fold_brcond(ctx: &TcgContext, op: &Op, out: &mut Vec<Op>) -> bool {
     match decide(ctx, cond, op.args[0], op.args[1]) {
         Some(true) => out.push(Op::new(Opcode::Br, &[op.konst(1)])),
         Some(false) => {}
-        None => {
-            out.push(*op);
-            return false;
-        }
+        None => match equal_operands(ctx, facts, cond, op) {
+            Some((a, b)) => out.push(Op::new(Opcode::BrCond, &[a, b, op.konst(0), op.konst(1)])),
+            None => {
+                out.push(*op);
+                return false;
+            }
+        },
     }
     true
+}
+
+/// `(a, b)` when `op` tests `a - b` for (in)equality with 0.
+fn equal_operands(ctx: &TcgContext, facts: &Facts, cond: Cond, op: &Op) -> Option<(u32, u32)> {
+    let zero = ctx.const_value(Temp(op.args[1])) == Some(0);
+    (matches!(cond, Cond::Eq | Cond::Ne) && zero).then(|| facts.inv.difference(op.args[0])).flatten()
 }
 
 /// `mulu2`/`muls2` of two constants: two moves.
@@ -332,6 +344,21 @@ mod tests {
         check_pass(&code("eax,eax,eq"), taken, fold);
         check_pass(&code("eax,ebx,never"), not_taken, fold);
         check_pass(&code("eax,ebx,eq"), &code("eax,ebx,eq"), fold);
+    }
+
+    #[test]
+    fn an_equality_test_of_a_difference_compares_its_operands() {
+        let code = |sub: &str, cond: &str| {
+            alloc::format!(" {sub}\n brcond_i32 {cond},$L0\n mov_i32 eax,$0x1\n set_label $L0\n exit_tb $0x0\n")
+        };
+        let sub = "sub_i32 cc_dst,eax,ebx";
+        check_pass(&code(sub, "cc_dst,$0x0,ne"), &code(sub, "eax,ebx,ne"), fold);
+        check_pass(&code(sub, "cc_dst,$0x0,eq"), &code(sub, "eax,ebx,eq"), fold);
+        // Not for an order (the sign of a difference is not the order of its operands), and not
+        // once an operand changed.
+        check_pass(&code(sub, "cc_dst,$0x0,lt"), &code(sub, "cc_dst,$0x0,lt"), fold);
+        let changed = "sub_i32 cc_dst,eax,ebx\n add_i32 eax,eax,$0x1";
+        check_pass(&code(changed, "cc_dst,$0x0,ne"), &code(changed, "cc_dst,$0x0,ne"), fold);
     }
 
     #[test]

@@ -52,6 +52,14 @@ impl Inverses {
         }
     }
 
+    /// `(a, b)` when temp `t` holds `a - b` (both unchanged since).
+    pub fn difference(&self, t: u32) -> Option<(u32, u32)> {
+        match self.def.get(t as usize).copied().flatten()? {
+            Def { op: Opcode::Sub, a, b } => Some((a, b)),
+            _ => None,
+        }
+    }
+
     /// Record what `op` (as emitted) computes; forget what it invalidates (`changes_globals`:
     /// `effects::may_change_globals` of `op`, computed once by the caller).
     pub fn record(&mut self, ctx: &TcgContext, op: &Op, changes_globals: bool) {

@@ -8,6 +8,7 @@ use super::codebuf::{CodeBuf, DynLabel};
 use super::defer::{deferrable_output, deferral, Deferral};
 use super::emit::{x86_cc, AluOp, Emitter, Reg, ShiftOp, BUDGET_REG, ENV_REG, R11, R8, RAX, RCX, RDI, RDX, RSI, RSP};
 use super::hoist::{self, Site};
+use super::loop_defer::{loop_deferral, LoopDeferral};
 use super::regalloc::{plan, surely_pinned, Home, Plan, MAX_SLOTS};
 use super::{ret_word, CompileError, JitLayout, TbInfo, EXIT_REQUESTED, RET_RAISED};
 use crate::cpu::jmp_cache::{TbJmpCache, TB_JMP_CACHE_BITS, TB_JMP_CACHE_SIZE};
@@ -54,6 +55,8 @@ struct SlowPath {
     insn: u32,
     /// The deferred ops it computes into `env` first (`defer.rs`).
     deferred: Vec<DeferredOp>,
+    /// The loop-carried ones it computes in every pass but the first (`loop_defer.rs`).
+    later_passes: Vec<DeferredOp>,
 }
 
 /// The out-of-line lookup of an access that keeps its last page (`hoist.rs`): on a hit it fills the
@@ -119,6 +122,11 @@ struct Lower<'a, 'c> {
     deferral: Deferral,
     /// The address ops of hoisted accesses that only their fallbacks compute (`Site::addr_def`).
     sunk: Vec<bool>,
+    /// Flag writes of a looping TB that wait for the exits and slow paths (`loop_defer.rs`).
+    loop_deferral: LoopDeferral,
+    /// The stack slot where the TB entry saves the budget register, when a slow path must tell
+    /// the first pass from the others.
+    first_pass_mark: Option<u32>,
     /// Accesses whose TLB lookup is done at TB entry, with the stack slot of their host address.
     hoisted: Vec<(Site, u32)>,
     /// Accesses that keep their last page, with the first of its two stack slots.
@@ -150,9 +158,10 @@ pub fn compile(
 ) -> Result<Lowered, CompileError> {
     let loops = tb.chain && ctx.goto_tb_self.contains(&true);
     let (sites, cached_ops) = if loops { hoist::accesses(ctx) } else { (Vec::new(), Vec::new()) };
-    let (plan, deferral, sunk) = plan_tb(ctx, loops, &sites, true)?;
+    let (plan, mut deferral, sunk) = plan_tb(ctx, loops, &sites, true)?;
     let mut slots = plan.nb_slots..MAX_SLOTS as u32;
     let hoisted = sites.into_iter().zip(&mut slots).collect();
+    let (loop_deferral, first_pass_mark) = defer_across_passes(ctx, loops, &mut slots, &mut deferral);
     let cached = cached_ops.into_iter().map_while(|op| {
         let page = slots.next()?;
         slots.next()?; // the page's host address
@@ -189,6 +198,8 @@ pub fn compile(
         synced_for_goto_ptr: false,
         deferral,
         sunk,
+        loop_deferral,
+        first_pass_mark,
         hoisted,
         cached,
         refills: Vec::new(),
@@ -234,6 +245,33 @@ fn plan_tb(
         return plan_tb(ctx, loops, sites, false);
     }
     Ok((plan, deferral, sunk))
+}
+
+/// The loop-carried deferral of a TB that loops (`loop_defer.rs`), with the stack slot of its
+/// first-pass mark if a slow path needs one (none when no slot is left: nothing is deferred);
+/// its ops join `deferral`'s skipped ops, and those computed in every pass its pending lists.
+fn defer_across_passes(
+    ctx: &TcgContext,
+    loops: bool,
+    slots: &mut impl Iterator<Item = u32>,
+    deferral: &mut Deferral,
+) -> (LoopDeferral, Option<u32>) {
+    let none = || LoopDeferral::none(ctx.ops.len());
+    let d = if loops { loop_deferral(ctx) } else { none() };
+    let mark = match d.needs_first_pass_mark() {
+        true => match slots.next() {
+            Some(slot) => Some(slot),
+            None => return (none(), None),
+        },
+        false => None,
+    };
+    for &k in &d.ops {
+        deferral.skipped[k] = true;
+    }
+    for (a, ks) in d.every_pass.iter().enumerate() {
+        deferral.pending[a].extend(ks);
+    }
+    (d, mark)
 }
 
 impl Lower<'_, '_> {
@@ -389,6 +427,9 @@ impl Lower<'_, '_> {
         self.e.jcc(0x8, stop);
         self.load_pinned_at_entry();
         self.hoisted_lookups();
+        if let Some(mark) = self.first_pass_mark {
+            self.e.store(RSP, Self::slot_disp(mark), BUDGET_REG, 4);
+        }
         if !self.cached.is_empty() {
             self.e.mov_ri64(RAX, NO_PAGE);
             for (_, slot) in self.cached.clone() {
@@ -433,6 +474,7 @@ impl Lower<'_, '_> {
             self.e.jcc(0x9, body);
             self.e.alu_ri(AluOp::Add, BUDGET_REG, n);
         }
+        self.materialize_loop_deferred();
         self.sync_pinned();
         let site = self.e.buf.offset();
         self.e.jmp_next();
@@ -1273,7 +1315,9 @@ impl Lower<'_, '_> {
         let mut live = self.live_pool_regs(op.outputs());
         live.extend(self.plan.caller_saved_pinned.iter().copied());
         let deferred = self.deferral.pending[self.op_index].iter().filter_map(|&k| self.deferred_op(k)).collect();
-        self.slow.push(SlowPath { site: sp, live, insn: self.insn, deferred });
+        let later = self.loop_deferral.later_passes[self.op_index].iter().filter_map(|&k| self.deferred_op(k));
+        let later_passes = later.collect();
+        self.slow.push(SlowPath { site: sp, live, insn: self.insn, deferred, later_passes });
     }
 
     /// Deferred op `k` with its operands where they are now.
@@ -1288,6 +1332,12 @@ impl Lower<'_, '_> {
     /// Compute a deferred op into its global's env field, using rax and rcx only (the slow path
     /// has not moved its own operands yet).
     fn emit_deferred(&mut self, d: &DeferredOp) {
+        self.compute_deferred(d);
+        self.e.store(ENV_REG, d.off, RAX, 4);
+    }
+
+    /// rax = the value of deferred op `d` (rcx is scratch).
+    fn compute_deferred(&mut self, d: &DeferredOp) {
         self.load(RAX, d.ins[0]);
         let shift = |opc| match opc {
             Opcode::Shl => ShiftOp::Shl,
@@ -1314,7 +1364,48 @@ impl Lower<'_, '_> {
             }
             _ => {}
         }
-        self.e.store(ENV_REG, d.off, RAX, 4);
+    }
+
+    /// On a way out of the TB: the loop-carried deferred ops computed into their globals' homes
+    /// (the pinned register, or `env`), before the write-back.
+    fn materialize_loop_deferred(&mut self) {
+        for k in self.loop_deferral.ops.clone() {
+            let Some(d) = self.deferred_op(k) else { continue };
+            self.compute_deferred(&d);
+            match self.pinned_reg(d.off) {
+                Some(r) => self.e.mov_rr(r, RAX),
+                None => self.e.store(ENV_REG, d.off, RAX, 4),
+            }
+        }
+    }
+
+    /// The register pinning the global at env offset `off`, if any.
+    fn pinned_reg(&self, off: i32) -> Option<Reg> {
+        self.plan.pinned.iter().find(|p| p.2 == off).map(|p| p.1)
+    }
+
+    /// In a slow path: the loop-carried deferred ops `later` computed into `env` unless this is
+    /// the TB's first pass (the budget register still holds what the entry saved), when the
+    /// pinned ones are written back as they are (their value from before the TB).
+    ///   cmp r15d, [rsp + mark]; je first
+    ///   (compute each into env); jmp done
+    ///   first: (store each pinned one); done:
+    fn emit_later_passes(&mut self, later: &[DeferredOp]) {
+        let Some(mark) = self.first_pass_mark else { return };
+        let (first, done) = (self.e.buf.new_label(), self.e.buf.new_label());
+        self.e.cmp_mem32(BUDGET_REG, RSP, Self::slot_disp(mark));
+        self.e.jcc(0x4, first);
+        for d in later {
+            self.emit_deferred(d);
+        }
+        self.e.jmp(done);
+        self.e.bind(first);
+        for d in later {
+            if let Some(r) = self.pinned_reg(d.off) {
+                self.e.store(ENV_REG, d.off, r, 4);
+            }
+        }
+        self.e.bind(done);
     }
 
     /// rax op= v, through rcx for a memory operand.
@@ -1385,7 +1476,10 @@ impl Lower<'_, '_> {
         for d in &sp.deferred {
             self.emit_deferred(d);
         }
-        let computed: Vec<i32> = sp.deferred.iter().map(|d| d.off).collect();
+        if !sp.later_passes.is_empty() {
+            self.emit_later_passes(&sp.later_passes);
+        }
+        let computed: Vec<i32> = sp.deferred.iter().chain(&sp.later_passes).map(|d| d.off).collect();
         self.sync_pinned_except(&computed);
         let pad = self.save_regs(&live);
         self.load(R11, site.addr.0);

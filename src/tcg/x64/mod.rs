@@ -18,6 +18,7 @@ pub mod codebuf;
 pub mod defer;
 pub mod emit;
 pub mod hoist;
+pub mod loop_defer;
 pub mod lower;
 pub mod regalloc;
 
