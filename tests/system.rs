@@ -933,3 +933,61 @@ fn random_code_never_panics_the_host() {
         assert!(r.is_ok(), "round {round}: {code:02x?}");
     }
 }
+
+/// The same code run under two code segments, bases 0x1000 and then 0: the second `ret` lands on
+/// the linear address the first one did, under another CS base. The JIT's inline jump-cache probe
+/// (one 64-bit compare of pc and CS base when the base is 0) must not take the TB the first `ret`
+/// found (translated for CS base 0x1000): `call 1f; 1: pop` there would push the eip of the
+/// other segment.
+/// ```text
+///     lgdt gdtr
+///     ljmp $0x20, $body - 0x1000
+/// body:
+///     mov $0x10, %ax
+///     mov %ax, %ds
+///     mov %ax, %ss
+///     test %esi, %esi             # the same cc_op (in the TB key) on both rounds
+///     call f
+///     call 1f
+/// 1:  pop %ebx
+///     add %ebx, %esi
+///     inc %edi
+///     cmp $2, %edi
+///     je done
+///     ljmp $0x08, $body
+/// f:  ret
+/// done:
+///     mov %esi, %eax
+///     out %al, $0xf4
+/// .align 8
+/// gdt: .quad 0
+///     .quad 0x00cf9b000000ffff
+///     .quad 0x00cf93000000ffff
+///     .quad 0
+///     .quad 0x00cf9b001000ffff
+/// gdtr: .word gdtr - gdt - 1
+///     .long gdt
+/// ```
+#[rustfmt::skip]
+const RET_UNDER_TWO_CS_BASES: &[u8] = &[
+    0x0f, 0x01, 0x15, 0x60, 0x00, 0x10, 0x00, 0xea, 0x0e, 0xf0, 0x0f, 0x00, 0x20, 0x00, 0x66, 0xb8,
+    0x10, 0x00, 0x8e, 0xd8, 0x8e, 0xd0, 0x85, 0xf6, 0xe8, 0x15, 0x00, 0x00, 0x00, 0xe8, 0x00, 0x00,
+    0x00, 0x00, 0x5b, 0x01, 0xde, 0x47, 0x83, 0xff, 0x02, 0x74, 0x08, 0xea, 0x0e, 0x00, 0x10, 0x00,
+    0x08, 0x00, 0xc3, 0x89, 0xf0, 0xe6, 0xf4, 0x90, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0xff, 0xff, 0x00, 0x00, 0x00, 0x9b, 0xcf, 0x00, 0xff, 0xff, 0x00, 0x00, 0x00, 0x93, 0xcf, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00, 0x10, 0x00, 0x9b, 0xcf, 0x00,
+    0x27, 0x00, 0x38, 0x00, 0x10, 0x00,
+];
+
+#[test]
+fn a_ret_to_the_same_linear_address_under_another_cs_base_finds_its_own_tb() {
+    let init = |cpu: &mut tcg86::cpu::X86Cpu| {
+        cpu.env.regs[ESI] = 0;
+        cpu.env.regs[EDI] = 0;
+    };
+    let (ri, ci, _) = run_on(RET_UNDER_TWO_CS_BASES, init, 100_000, false);
+    let (rj, cj, _) = run_on(RET_UNDER_TWO_CS_BASES, init, 100_000, true);
+    let pop_eip = CODE_BASE + find(RET_UNDER_TWO_CS_BASES, &[0x5b]);
+    assert_eq!(ci.env.regs[ESI], 2 * pop_eip - 0x1000, "each call pushed its own segment's eip");
+    assert_eq!((rj, cj.env.regs[ESI]), (ri, ci.env.regs[ESI]));
+}

@@ -309,6 +309,11 @@ impl<'a> Emitter<'a> {
         dynasm!(self.buf ; .arch x64 ; cmp Rd(a), DWORD [Rq(base) + disp]);
     }
 
+    /// cmp a, qword [base + disp]
+    pub fn cmp_mem64(&mut self, a: Reg, base: Reg, disp: i32) {
+        dynasm!(self.buf ; .arch x64 ; cmp Rq(a), QWORD [Rq(base) + disp]);
+    }
+
     pub fn imul_rr(&mut self, d: Reg, s: Reg) {
         dynasm!(self.buf ; .arch x64 ; imul Rd(d), Rd(s));
     }

@@ -935,23 +935,31 @@ impl Lower<'_, '_> {
     }
 
     /// The helper's jump-cache lookup inline, with the key's CS base and flags as constants:
-    ///   eax = [env + eip] + cs_base
+    ///   eax = [env + eip] + cs_base         ; the register eip was just stored from, if any
     ///   rcx = table + 32 * ((eax ^ eax >> 12 ^ flags_hash) & (size - 1))
     ///   rax = [rcx] == eax && [rcx + 8] == flags && [rcx + 4] == cs_base ? [rcx + 16] : 0
+    /// With a CS base of 0 one 64-bit compare checks pc and CS base (the pc register's high half
+    /// is clear).
     fn probe_jmp_cache(&mut self, cs_base: u32, flags: u32) {
         let lay = self.layout;
-        match self.eip_value.take() {
-            Some(Val::Reg(r)) => self.e.mov_rr(RAX, r),
-            Some(Val::Imm(v)) => self.e.mov_ri(RAX, v),
-            _ => self.e.load32(RAX, ENV_REG, lay.eip_off),
-        }
-        if cs_base != 0 {
-            self.e.alu_ri(AluOp::Add, RAX, cs_base);
-        }
+        let pc = match (self.eip_value.take(), cs_base) {
+            (Some(Val::Reg(r)), 0) => r,
+            (v, _) => {
+                match v {
+                    Some(Val::Reg(r)) => self.e.mov_rr(RAX, r),
+                    Some(Val::Imm(v)) => self.e.mov_ri(RAX, v),
+                    _ => self.e.load32(RAX, ENV_REG, lay.eip_off),
+                }
+                if cs_base != 0 {
+                    self.e.alu_ri(AluOp::Add, RAX, cs_base);
+                }
+                RAX
+            }
+        };
         let mask = (TB_JMP_CACHE_SIZE - 1) as u32;
-        self.e.mov_rr(RCX, RAX);
+        self.e.mov_rr(RCX, pc);
         self.e.shift_imm(ShiftOp::Shr, RCX, TB_JMP_CACHE_BITS as u8);
-        self.e.alu_rr(AluOp::Xor, RCX, RAX);
+        self.e.alu_rr(AluOp::Xor, RCX, pc);
         let k = TbJmpCache::flags_hash(flags) & mask;
         if k != 0 {
             self.e.alu_ri(AluOp::Xor, RCX, k);
@@ -960,11 +968,16 @@ impl Lower<'_, '_> {
         self.e.shift_imm(ShiftOp::Shl, RCX, 5);
         self.e.add_mem64(RCX, ENV_REG, lay.jmp_cache_off);
         let (miss, done) = (self.e.buf.new_label(), self.e.buf.new_label());
-        self.e.cmp_mem32(RAX, RCX, 0);
-        self.e.jcc(0x5, miss);
+        if cs_base == 0 {
+            self.e.cmp_mem64(pc, RCX, 0);
+            self.e.jcc(0x5, miss);
+        } else {
+            self.e.cmp_mem32(pc, RCX, 0);
+            self.e.jcc(0x5, miss);
+            self.e.cmp_mem32_imm(RCX, 4, cs_base);
+            self.e.jcc(0x5, miss);
+        }
         self.e.cmp_mem32_imm(RCX, 8, flags);
-        self.e.jcc(0x5, miss);
-        self.e.cmp_mem32_imm(RCX, 4, cs_base);
         self.e.jcc(0x5, miss);
         self.e.load64(RAX, RCX, 16);
         self.e.jmp(done);
