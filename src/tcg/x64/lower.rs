@@ -158,10 +158,11 @@ pub fn compile(
 ) -> Result<Lowered, CompileError> {
     let loops = tb.chain && ctx.goto_tb_self.contains(&true);
     let (sites, cached_ops) = if loops { hoist::accesses(ctx) } else { (Vec::new(), Vec::new()) };
-    let (plan, mut deferral, sunk) = plan_tb(ctx, loops, &sites, true)?;
+    let across = if loops { loop_deferral(ctx) } else { LoopDeferral::none(ctx.ops.len()) };
+    let (plan, mut deferral, sunk) = plan_tb(ctx, loops, &sites, &across.ops, true)?;
     let mut slots = plan.nb_slots..MAX_SLOTS as u32;
     let hoisted = sites.into_iter().zip(&mut slots).collect();
-    let (loop_deferral, first_pass_mark) = defer_across_passes(ctx, loops, &mut slots, &mut deferral);
+    let (loop_deferral, first_pass_mark) = defer_across_passes(across, &mut slots, &mut deferral);
     let cached = cached_ops.into_iter().map_while(|op| {
         let page = slots.next()?;
         slots.next()?; // the page's host address
@@ -227,41 +228,44 @@ pub fn compile(
 }
 
 /// The register plan, the deferred ops and the sunk address ops (`Site::addr_def`) of a TB with
-/// hoisted accesses `sites`. Nothing is sunk when the stack slots would not leave one for each
+/// hoisted accesses `sites` and loop-carried deferred ops `across` (which, like the sunk ops, do
+/// not count towards pinning). Nothing is sunk when the stack slots would not leave one for each
 /// site (the sites beyond are not hoisted, and their address ops must run).
 fn plan_tb(
     ctx: &TcgContext,
     loops: bool,
     sites: &[Site],
+    across: &[usize],
     sink: bool,
 ) -> Result<(Plan, Deferral, Vec<bool>), CompileError> {
     let mut sunk = vec![false; ctx.ops.len()];
     for d in sites.iter().filter_map(|s| s.addr_def).filter(|_| sink) {
         sunk[d] = true;
     }
-    let deferral = deferral(ctx, || surely_pinned(ctx, loops, &sunk));
-    let plan = plan(ctx, loops, &deferral.until, &sunk).map_err(|_| CompileError::TooComplex)?;
+    let mut unused = sunk.clone();
+    for &k in across {
+        unused[k] = true;
+    }
+    let deferral = deferral(ctx, || surely_pinned(ctx, loops, &unused));
+    let plan = plan(ctx, loops, &deferral.until, &unused).map_err(|_| CompileError::TooComplex)?;
     if sink && plan.nb_slots as usize + sites.len() > MAX_SLOTS {
-        return plan_tb(ctx, loops, sites, false);
+        return plan_tb(ctx, loops, sites, across, false);
     }
     Ok((plan, deferral, sunk))
 }
 
-/// The loop-carried deferral of a TB that loops (`loop_defer.rs`), with the stack slot of its
-/// first-pass mark if a slow path needs one (none when no slot is left: nothing is deferred);
-/// its ops join `deferral`'s skipped ops, and those computed in every pass its pending lists.
+/// The loop-carried deferral `d` (`loop_defer.rs`) with the stack slot of its first-pass mark if
+/// a slow path needs one (none when no slot is left: then nothing is deferred); its ops join
+/// `deferral`'s skipped ops, and those computed in every pass its pending lists.
 fn defer_across_passes(
-    ctx: &TcgContext,
-    loops: bool,
+    d: LoopDeferral,
     slots: &mut impl Iterator<Item = u32>,
     deferral: &mut Deferral,
 ) -> (LoopDeferral, Option<u32>) {
-    let none = || LoopDeferral::none(ctx.ops.len());
-    let d = if loops { loop_deferral(ctx) } else { none() };
     let mark = match d.needs_first_pass_mark() {
         true => match slots.next() {
             Some(slot) => Some(slot),
-            None => return (none(), None),
+            None => return (LoopDeferral::none(deferral.skipped.len()), None),
         },
         false => None,
     };

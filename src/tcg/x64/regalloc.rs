@@ -72,12 +72,12 @@ pub struct TooManySlots;
 ///
 /// `until[i]` is where op `i`'s inputs must still hold their values: past the op itself when a
 /// slow path computes it later (`defer.rs`). Ops with `sunk[i]` set are not emitted (their value
-/// is computed where needed, off the fast path): they neither use nor take a register.
+/// is computed where needed, off the fast path): they neither use nor take a register, and do
+/// not count towards pinning their globals.
 pub fn plan(ctx: &TcgContext, loops: bool, until: &[usize], sunk: &[bool]) -> Result<Plan, TooManySlots> {
     let n = ctx.temps.len();
     let mut first = vec![usize::MAX; n];
     let mut last_use = vec![0usize; n];
-    let mut written = vec![false; n];
     for (i, op) in emitted(ctx, sunk) {
         for &t in op.outputs().iter().chain(op.inputs()) {
             let t = t as usize;
@@ -87,9 +87,11 @@ pub fn plan(ctx: &TcgContext, loops: bool, until: &[usize], sunk: &[bool]) -> Re
         for &t in op.inputs() {
             last_use[t as usize] = last_use[t as usize].max(until.get(i).copied().unwrap_or(i));
         }
-        for &t in op.outputs() {
-            written[t as usize] = true;
-        }
+    }
+    // Skipped ops still write their globals (where their value is computed instead).
+    let mut written = vec![false; n];
+    for &t in ctx.ops.iter().flat_map(|op| op.outputs()) {
+        written[t as usize] = true;
     }
     let uses = use_counts(ctx, sunk);
     let bb_ends: Vec<usize> = ctx
