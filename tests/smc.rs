@@ -128,6 +128,30 @@ fn a_store_into_the_running_tb_sees_the_flags_of_the_instruction_before() {
     }
 }
 
+/// A global the TB writes first (here `edx`, loaded by the `mov` after the store) is not loaded
+/// at TB entry, so until that write its register holds nothing: the slow path of the store
+/// before must not write it back. The store turns the load into `mov %edx,%eax`, which, after
+/// the rerun, reads the `edx` the TB started with.
+#[test]
+fn a_store_into_the_running_tb_keeps_a_register_the_tb_had_yet_to_load() {
+    let code: &[u8] = &[
+        0xba, 0x34, 0x12, 0x00, 0x00, // 100000: mov $0x1234,%edx
+        0xbe, 0x00, 0x08, 0x10, 0x00, // 100005: mov $0x100800,%esi
+        0x66, 0xbb, 0x89, 0xd0, // 10000a: mov $0xd089,%bx ("mov %edx,%eax")
+        0xeb, 0x00, // 10000e: jmp 100010 (the next TB starts at the store)
+        0x66, 0x89, 0x1d, 0x17, 0x00, 0x10, 0x00, // 100010: mov %bx,0x100017
+        0x8b, 0x16, // 100017: mov (%esi),%edx (becomes mov %edx,%eax)
+        0x01, 0xd1, // 100019: add %edx,%ecx
+        0x01, 0xd3, // 10001b: add %edx,%ebx
+        0xe6, 0xf4, // 10001d: out %al,$0xf4
+    ];
+    for (jit, nochain) in MODES {
+        let (r, cpu, _) = run(&[(0x100000, code)], jit, nochain);
+        assert_eq!(r, ExitReason::Status((0x34 << 1) | 1), "eax = edx from before: jit={jit} nochain={nochain}");
+        assert_eq!(cpu.env.regs[2], 0x1234);
+    }
+}
+
 /// A loop that stores through a varying address keeps the page of its last lookup, but never a
 /// page with translated code: each of its stores, into padding on that page, then into `f`'s
 /// immediate and `g`'s, goes through the slow path; those that hit a function invalidate it, so

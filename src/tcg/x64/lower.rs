@@ -57,6 +57,9 @@ struct SlowPath {
     deferred: Vec<DeferredOp>,
     /// The loop-carried ones it computes in every pass but the first (`loop_defer.rs`).
     later_passes: Vec<DeferredOp>,
+    /// Pinned globals not loaded at entry and not yet written (`Plan::late`), by env offset: not
+    /// written back.
+    unwritten: Vec<i32>,
 }
 
 /// The out-of-line lookup of an access that keeps its last page (`hoist.rs`): on a hit it fills the
@@ -1334,7 +1337,8 @@ impl Lower<'_, '_> {
         let deferred = self.deferral.pending[self.op_index].iter().filter_map(|&k| self.deferred_op(k)).collect();
         let later = self.loop_deferral.later_passes[self.op_index].iter().filter_map(|&k| self.deferred_op(k));
         let later_passes = later.collect();
-        self.slow.push(SlowPath { site: sp, live, insn: self.insn, deferred, later_passes });
+        let unwritten = self.plan.late.iter().filter(|l| l.1 >= self.op_index).map(|l| l.0).collect();
+        self.slow.push(SlowPath { site: sp, live, insn: self.insn, deferred, later_passes, unwritten });
     }
 
     /// Deferred op `k` with its operands where they are now.
@@ -1496,8 +1500,9 @@ impl Lower<'_, '_> {
         if !sp.later_passes.is_empty() {
             self.emit_later_passes(&sp.later_passes);
         }
-        let computed: Vec<i32> = sp.deferred.iter().chain(&sp.later_passes).map(|d| d.off).collect();
-        self.sync_pinned_except(&computed);
+        let mut skip: Vec<i32> = sp.deferred.iter().chain(&sp.later_passes).map(|d| d.off).collect();
+        skip.extend(&sp.unwritten);
+        self.sync_pinned_except(&skip);
         let pad = self.save_regs(&live);
         self.load(R11, site.addr.0);
         if site.addr.1 != 0 {

@@ -56,8 +56,12 @@ pub struct Plan {
     /// the output is set after the restore).
     pub caller_saved_pinned: Vec<Reg>,
     /// The pinned globals the TB entry loads: not those the TB overwrites before anything could
-    /// read them or write them back.
+    /// read them (`first_write`).
     pub entry_loads: Vec<(usize, Reg, i32)>,
+    /// The pinned globals the entry does not load, by env offset, with the op that first writes
+    /// them: the slow paths of accesses up to that op must not write them back (`env` still
+    /// holds their value; the register does not yet).
+    pub late: Vec<(i32, usize)>,
 }
 
 /// Pinned globals: (temp index, register, env offset).
@@ -107,21 +111,32 @@ pub fn plan(ctx: &TcgContext, loops: bool, until: &[usize], sunk: &[bool]) -> Re
     let pinned_written = pinned.iter().copied().filter(|p| written[p.0]).collect();
     let caller_saved_pinned = pinned.iter().map(|p| p.1).filter(|r| POOL_REGS.contains(r)).collect();
     let nb_slots = homes.iter().filter(|h| matches!(h, Home::Slot(_))).count() as u32;
-    let entry_loads = pinned.iter().copied().filter(|p| !written_first(ctx, p.0 as u32)).collect();
-    Ok(Plan { homes, last_use, pinned, pinned_written, nb_slots, pool, caller_saved_pinned, entry_loads })
+    let first_writes: Vec<Option<usize>> = pinned.iter().map(|p| first_write(ctx, p.0 as u32, !loops)).collect();
+    let entry_loads = pinned.iter().zip(&first_writes).filter(|(_, w)| w.is_none()).map(|(p, _)| *p).collect();
+    let late = pinned.iter().zip(&first_writes).filter_map(|(p, w)| w.map(|i| (p.2, i))).collect();
+    Ok(Plan { homes, last_use, pinned, pinned_written, nb_slots, pool, caller_saved_pinned, entry_loads, late })
 }
 
-/// True if the first op that mentions global `g`, or could observe or write back the pinned
-/// globals (anything but a pure op: a call, a guest memory access, a branch, a label, an exit),
-/// is a pure op that writes `g` without reading it: the value loaded at entry would be dead.
-fn written_first(ctx: &TcgContext, g: u32) -> bool {
-    for op in ctx.ops.iter().filter(|op| op.opc != Opcode::InsnStart) {
-        let (reads, writes) = (op.inputs().contains(&g), op.outputs().contains(&g));
-        if !op.flags().contains(OpFlags::PURE) || reads || writes {
-            return op.flags().contains(OpFlags::PURE) && writes && !reads;
+/// The op that first writes global `g` when the value `g` has at TB entry is never used: before
+/// that op nothing reads `g` and nothing can observe it but the slow paths of guest memory
+/// accesses (which then leave `g` in `env` alone), and the op does not read `g` itself. With
+/// `accesses` false (a TB that loops inside itself, where those slow paths also run in later
+/// passes, after the write) only pure ops may come before.
+fn first_write(ctx: &TcgContext, g: u32, accesses: bool) -> Option<usize> {
+    for (i, op) in ctx.ops.iter().enumerate().filter(|(_, op)| op.opc != Opcode::InsnStart) {
+        if op.inputs().contains(&g) {
+            return None;
+        }
+        let pure = op.flags().contains(OpFlags::PURE);
+        let access = accesses && matches!(op.opc, Opcode::QemuLd | Opcode::QemuSt);
+        if op.outputs().contains(&g) {
+            return (pure || access).then_some(i);
+        }
+        if !pure && !access {
+            return None;
         }
     }
-    false
+    None
 }
 
 /// Where temps are first and last used, and the ops that end basic blocks.
