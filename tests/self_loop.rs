@@ -275,12 +275,31 @@ const MEMSET: &[u8] = &[
     0xd0, 0x75, 0xf9, 0x89, 0xc3, 0xe6, 0xf4,
 ];
 
+/// `MEMSET` comparing with a constant (`cc_src` is then computed as a constant too).
+/// ```text
+///     mov $0x200000, %eax
+///     mov $0x5a, %cl
+/// 1:  mov %cl, (%eax)
+///     inc %eax
+///     cmp $0x200400, %eax
+///     jne 1b
+///     mov %eax, %ebx
+///     out %al, $0xf4
+/// ```
+#[rustfmt::skip]
+const MEMSET_IMM: &[u8] = &[
+    0xb8, 0x00, 0x00, 0x20, 0x00, 0xb1, 0x5a, 0x88, 0x08, 0x40, 0x3d, 0x00, 0x04, 0x20, 0x00, 0x75,
+    0xf6, 0x89, 0xc3, 0xe6, 0xf4,
+];
+
 #[test]
 fn the_flags_a_loop_defers_are_exact_wherever_it_stops() {
-    for limit in (514..=600).chain([1500, 2000, 3000, 3076, 3077, 3078, 1_000_000]) {
-        let (ci, _) = stop_both(MEMSET, |_| {}, limit);
-        if limit == 1_000_000 {
-            assert_eq!((ci.env.regs[3], ci.env.cc_dst), (0x200400, 0), "ran to the end");
+    for code in [MEMSET, MEMSET_IMM] {
+        for limit in (514..=600).chain([1500, 2000, 3000, 3076, 3077, 3078, 1_000_000]) {
+            let (ci, _) = stop_both(code, |_| {}, limit);
+            if limit == 1_000_000 {
+                assert_eq!((ci.env.regs[3], ci.env.cc_dst, ci.env.cc_src), (0x200400, 0, 0x200400), "ran to the end");
+            }
         }
     }
 }

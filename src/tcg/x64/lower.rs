@@ -1392,10 +1392,16 @@ impl Lower<'_, '_> {
     fn materialize_loop_deferred(&mut self) {
         for k in self.loop_deferral.ops.clone() {
             let Some(d) = self.deferred_op(k) else { continue };
-            self.compute_deferred(&d);
-            match self.pinned_reg(d.off) {
-                Some(r) => self.e.mov_rr(r, RAX),
-                None => self.e.store(ENV_REG, d.off, RAX, 4),
+            match (d.opc, d.ins[0], self.pinned_reg(d.off)) {
+                (Opcode::Mov, Val::Imm(v), Some(r)) => self.e.mov_ri(r, v),
+                (Opcode::Mov, Val::Imm(v), None) => self.e.store_imm32(ENV_REG, d.off, v),
+                (_, _, home) => {
+                    self.compute_deferred(&d);
+                    match home {
+                        Some(r) => self.e.mov_rr(r, RAX),
+                        None => self.e.store(ENV_REG, d.off, RAX, 4),
+                    }
+                }
             }
         }
     }
