@@ -368,3 +368,47 @@ fn a_slow_path_at_the_top_of_a_loop_shows_the_flags_of_the_pass_before() {
         assert_ne!(ci.env.regs[6], 0, "lahf ran");
     }
 }
+
+/// A loop with few globals keeps the host page of its first load in a spare pool register; the
+/// second load moves to a new page on every pass, so its refill misses the TLB and calls the
+/// softmmu, and that call must not lose the register (the first load's next pass reads through
+/// it).
+/// ```text
+///     mov $0x200000, %esi
+///     mov $0x240000, %ebx
+///     mov $0x200040, %edi
+///     xor %edx, %edx
+/// 1:  movzbl (%esi), %eax
+///     add (%ebx), %edx
+///     add %eax, %edx
+///     add $1, %esi
+///     add $0x1000, %ebx
+///     cmp %edi, %esi
+///     jne 1b
+///     mov %edx, %eax
+///     out %al, $0xf4
+/// ```
+#[rustfmt::skip]
+const PAGE_REGISTER: &[u8] = &[
+    0xbe, 0x00, 0x00, 0x20, 0x00, 0xbb, 0x00, 0x00, 0x24, 0x00, 0xbf, 0x40, 0x00, 0x20, 0x00, 0x31,
+    0xd2, 0x0f, 0xb6, 0x06, 0x03, 0x13, 0x01, 0xc2, 0x83, 0xc6, 0x01, 0x81, 0xc3, 0x00, 0x10, 0x00,
+    0x00, 0x39, 0xfe, 0x75, 0xec, 0x89, 0xd0, 0xe6, 0xf4,
+];
+
+#[test]
+fn a_host_page_kept_in_a_register_survives_the_slow_path_of_another_access() {
+    let fill = |cpu: &mut X86Cpu| {
+        let bytes: Vec<u8> = (0..0x40u32).map(|i| (i * 37 + 11) as u8).collect();
+        cpu.mem.load(tcg86::softmmu::PhysAddr(0x200000), &bytes).unwrap();
+        for k in 0..0x40u32 {
+            cpu.mem.load(tcg86::softmmu::PhysAddr(0x240000 + k * 0x1000), &(k << 8).to_le_bytes()).unwrap();
+        }
+    };
+    let sum: u32 = (0..0x40u32).map(|i| ((i * 37 + 11) & 0xff) + (i << 8)).sum();
+    for limit in (514..=560).chain([1_000_000]) {
+        let (ci, _) = stop_both(PAGE_REGISTER, fill, limit);
+        if limit == 1_000_000 {
+            assert_eq!(ci.env.regs[EDX], sum);
+        }
+    }
+}

@@ -9,7 +9,7 @@ use super::defer::{deferrable_output, deferral, Deferral};
 use super::emit::{x86_cc, AluOp, Emitter, Reg, ShiftOp, BUDGET_REG, ENV_REG, R11, R8, RAX, RCX, RDI, RDX, RSI, RSP};
 use super::hoist::{self, Site};
 use super::loop_defer::{loop_deferral, LoopDeferral};
-use super::regalloc::{plan, surely_pinned, Home, Plan, MAX_SLOTS};
+use super::regalloc::{plan, surely_pinned, Home, Plan, MAX_SLOTS, POOL_REGS};
 use super::{ret_word, CompileError, JitLayout, TbInfo, EXIT_REQUESTED, RET_RAISED};
 use crate::cpu::jmp_cache::{TbJmpCache, TB_JMP_CACHE_BITS, TB_JMP_CACHE_SIZE};
 use crate::tcg::ir::{Cond, HelperFlags, LookupKey, MemOp, Op, TcgContext, Temp, HELPER_EXIT};
@@ -78,6 +78,8 @@ struct Refill {
     /// Check the read tag, the write tag.
     tags: [bool; 2],
     slot: u32,
+    /// The register holding the page's host address, if it has one (else slot `slot + 1`).
+    host: Option<Reg>,
 }
 
 /// A deferred op as its slow path computes it: operands located where they were at the access.
@@ -132,8 +134,9 @@ struct Lower<'a, 'c> {
     first_pass_mark: Option<u32>,
     /// Accesses whose TLB lookup is done at TB entry, with the stack slot of their host address.
     hoisted: Vec<(Site, u32)>,
-    /// Accesses that keep their last page, with the first of its two stack slots.
-    cached: Vec<(usize, u32)>,
+    /// Accesses that keep their last page, with the first of its two stack slots and the
+    /// register that holds its host page instead of the second, if any.
+    cached: Vec<(usize, u32, Option<Reg>)>,
     refills: Vec<Refill>,
     /// The next op was folded into the current one (`fuse_add3`): skip it.
     skip_next: bool,
@@ -166,10 +169,11 @@ pub fn compile(
     let mut slots = plan.nb_slots..MAX_SLOTS as u32;
     let hoisted = sites.into_iter().zip(&mut slots).collect();
     let (loop_deferral, first_pass_mark) = defer_across_passes(across, &mut slots, &mut deferral);
+    let mut spare = spare_pool_regs(&plan).into_iter();
     let cached = cached_ops.into_iter().map_while(|op| {
         let page = slots.next()?;
-        slots.next()?; // the page's host address
-        Some((op, page))
+        slots.next()?; // the page's host address, when no register holds it
+        Some((op, page, spare.next()))
     });
     let cached = cached.collect();
     let mut e = Emitter::new(buf);
@@ -279,6 +283,13 @@ fn defer_across_passes(
         deferral.pending[a].extend(ks);
     }
     (d, mark)
+}
+
+/// The pool registers neither temps nor pinned globals use: in a TB that loops, they hold the
+/// host pages of accesses that keep their last page.
+fn spare_pool_regs(plan: &Plan) -> Vec<Reg> {
+    let used = |r: &Reg| plan.pool.contains(r) || plan.caller_saved_pinned.contains(r);
+    POOL_REGS.iter().copied().filter(|r| !used(r)).collect()
 }
 
 impl Lower<'_, '_> {
@@ -439,7 +450,7 @@ impl Lower<'_, '_> {
         }
         if !self.cached.is_empty() {
             self.e.mov_ri64(RAX, NO_PAGE);
-            for (_, slot) in self.cached.clone() {
+            for (_, slot, _) in self.cached.clone() {
                 self.e.store64(RSP, Self::slot_disp(slot), RAX);
             }
         }
@@ -1115,7 +1126,7 @@ impl Lower<'_, '_> {
         if self.rmw_store.is_some() {
             self.e.lea_add64(R11, RCX, addr);
         }
-        let out = self.access_at(op, value, addr);
+        let out = self.access_at(op, value, RCX, addr);
         self.count_tlb_hit();
         self.e.bind(resume);
         let clears_r11 = self.rmw_store.is_some();
@@ -1153,7 +1164,7 @@ impl Lower<'_, '_> {
             return self.lower_hoisted(op, slot);
         }
         match self.cached.iter().find(|c| c.0 == self.op_index) {
-            Some(&(_, slot)) => self.lower_cached(op, slot),
+            Some(&(_, slot, host)) => self.lower_cached(op, slot, host),
             None => self.lower_qemu_ldst(op),
         }
     }
@@ -1163,8 +1174,9 @@ impl Lower<'_, '_> {
     ///   mov eax, A; sub rax, [page]; cmp rax, PAGE_SIZE - size; ja refill
     ///   mov rcx, [host]
     ///   back: access [rcx + rax]        ; a load stored back: r11 = rcx + rax first
-    /// When A's register is a copy or dies here, it holds the offset instead of rax (no `mov`).
-    fn lower_cached(&mut self, op: &Op, slot: u32) {
+    /// When A's register is a copy or dies here, it holds the offset instead of rax (no `mov`);
+    /// when a spare register `host` holds the host page, the access uses it (no `mov rcx`).
+    fn lower_cached(&mut self, op: &Op, slot: u32, host: Option<Reg>) {
         let is_store = op.opc == Opcode::QemuSt;
         let (memop, mmu_idx) = (MemOp(op.konst(0)), op.konst(1));
         let size = memop.size();
@@ -1177,19 +1189,22 @@ impl Lower<'_, '_> {
         self.e.sub_mem64(offset, RSP, Self::slot_disp(slot));
         self.e.cmp_ri64(offset, ((1u32 << self.layout.page_bits) - size) as i32);
         self.e.jcc(0x7, entry);
-        self.e.load64(RCX, RSP, Self::slot_disp(slot + 1));
+        if host.is_none() {
+            self.e.load64(RCX, RSP, Self::slot_disp(slot + 1));
+        }
         self.e.bind(back);
         self.rmw_store = if is_store { None } else { self.find_rmw_store() };
         let rmw = self.rmw_store.is_some();
+        let base = host.unwrap_or(RCX);
         if rmw {
-            self.e.lea_add64(R11, RCX, offset);
+            self.e.lea_add64(R11, base, offset);
         }
-        let out = self.access_at(op, value, offset);
+        let out = self.access_at(op, value, base, offset);
         self.count_tlb_hit();
         self.e.bind(resume);
         let table = self.tlb_table(mmu_idx);
         let tags = [!is_store, is_store || rmw];
-        self.refills.push(Refill { entry, back, slow, addr, offset, size, table, tags, slot });
+        self.refills.push(Refill { entry, back, slow, addr, offset, size, table, tags, slot, host });
         let (memop, clears_r11) = (memop.0, rmw);
         let addr = (Val::Reg(addr), 0);
         let sp = SlowPathSite { entry: slow, resume, is_store, memop, mmu_idx, addr, value, out, clears_r11 };
@@ -1210,7 +1225,10 @@ impl Lower<'_, '_> {
         self.e.alu_ri(AluOp::And, RAX, !offset_mask);
         self.e.store64(RSP, Self::slot_disp(r.slot), RAX);
         self.e.lea_add64(RCX, RCX, RAX);
-        self.e.store64(RSP, Self::slot_disp(r.slot + 1), RCX);
+        match r.host {
+            Some(h) => self.e.mov_rr64(h, RCX),
+            None => self.e.store64(RSP, Self::slot_disp(r.slot + 1), RCX),
+        }
         self.e.mov_rr(r.offset, r.addr);
         self.e.alu_ri(AluOp::And, r.offset, offset_mask);
         self.e.jmp(r.back);
@@ -1237,18 +1255,18 @@ impl Lower<'_, '_> {
         }
     }
 
-    /// The access itself at host address `[rcx + index]`: the store of `value`, or the load into
+    /// The access itself at host address `[base + index]`: the store of `value`, or the load into
     /// the op's output. Returns what the slow path needs to know of the load's output.
-    fn access_at(&mut self, op: &Op, value: Option<Val>, index: Reg) -> Option<(Reg, Option<Val>)> {
+    fn access_at(&mut self, op: &Op, value: Option<Val>, base: Reg, index: Reg) -> Option<(Reg, Option<Val>)> {
         let memop = MemOp(op.konst(0));
         let size = memop.size() as u8;
         match value {
-            Some(Val::Imm(c)) => self.e.store_indexed_imm(RCX, index, c, size),
-            Some(Val::Reg(r)) => self.e.store_indexed(RCX, index, r, size),
+            Some(Val::Imm(c)) => self.e.store_indexed_imm(base, index, c, size),
+            Some(Val::Reg(r)) => self.e.store_indexed(base, index, r, size),
             Some(Val::Mem(..)) => {}
             None => {
                 let d = self.dest(op.out(0));
-                self.e.load_indexed(d, RCX, index, size, memop.signed());
+                self.e.load_indexed(d, base, index, size, memop.signed());
                 let home = (d == RAX).then(|| self.val(op.out(0)));
                 self.put(op.out(0), d);
                 return Some((d, home));
@@ -1334,6 +1352,7 @@ impl Lower<'_, '_> {
     fn push_slow_path(&mut self, op: &Op, sp: SlowPathSite) {
         let mut live = self.live_pool_regs(op.outputs());
         live.extend(self.plan.caller_saved_pinned.iter().copied());
+        live.extend(self.cached.iter().filter_map(|c| c.2));
         let deferred = self.deferral.pending[self.op_index].iter().filter_map(|&k| self.deferred_op(k)).collect();
         let later = self.loop_deferral.later_passes[self.op_index].iter().filter_map(|&k| self.deferred_op(k));
         let later_passes = later.collect();

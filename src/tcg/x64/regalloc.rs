@@ -165,7 +165,9 @@ fn plan_homes(
     let regs: Vec<Reg> = PINNED_REGS.iter().chain(&POOL_REGS[peak..]).copied().collect();
     let more = choose_pinned(ctx, uses, &regs, min_uses);
     if more.len() == pinned.len() {
-        return Ok((pinned, POOL_REGS.to_vec()));
+        // Temps take the lowest free pool register, so they never reach past the peak: the
+        // registers above it stay free for the lowering (`lower::spare_pool_regs`).
+        return Ok((pinned, POOL_REGS[..peak].to_vec()));
     }
     homes.fill(Home::Pool);
     let again = assign_homes(ctx, homes, &more, spans, sunk)?;
