@@ -128,6 +128,34 @@ fn a_store_into_the_running_tb_sees_the_flags_of_the_instruction_before() {
     }
 }
 
+/// The flags of `imul` are deferred to the store's slow path like those of `inc`, and so is the
+/// `sar` of the product's low half that only they read: the slow path must compute it before
+/// them. The store turns `cmp` into `setc %bl`, which reads CF (the high half is not the sign of
+/// the low half): 0 for -1 * 1, 1 for 0x10000 * 0x10000.
+#[test]
+fn a_store_into_the_running_tb_sees_the_flags_of_an_imul_before() {
+    for (a, b, cf) in [(u32::MAX, 1u32, 0), (0x10000, 0x10000, 1)] {
+        let [a0, a1, a2, a3] = a.to_le_bytes();
+        let [b0, b1, b2, b3] = b.to_le_bytes();
+        let code: &[u8] = &[
+            0x31, 0xdb, // 100000: xor %ebx,%ebx
+            0xb8, a0, a1, a2, a3, // 100002: mov $a,%eax
+            0xba, b0, b1, b2, b3, // 100007: mov $b,%edx
+            0xb9, 0x0f, 0x92, 0xc3, 0x90, // 10000c: mov $0x90c3920f,%ecx ("setc %bl; nop")
+            0xeb, 0x00, // 100011: jmp 100013 (the operands are not known to the next TB)
+            0x0f, 0xaf, 0xc2, // 100013: imul %edx,%eax
+            0x89, 0x0d, 0x1c, 0x00, 0x10, 0x00, // 100016: mov %ecx,0x10001c
+            0x39, 0xc0, 0x90, 0x90, // 10001c: cmp %eax,%eax; nop; nop (becomes setc %bl; nop)
+            0x89, 0xd8, // 100020: mov %ebx,%eax
+            0xe6, 0xf4, // 100022: out %al,$0xf4
+        ];
+        for (jit, nochain) in MODES {
+            let (r, _, _) = run(&[(0x100000, code)], jit, nochain);
+            assert_eq!(r, ExitReason::Status((cf << 1) | 1), "{a:#x} * {b:#x}: jit={jit} nochain={nochain}");
+        }
+    }
+}
+
 /// A global the TB writes first (here `edx`, loaded by the `mov` after the store) is not loaded
 /// at TB entry, so until that write its register holds nothing: the slow path of the store
 /// before must not write it back. The store turns the load into `mov %edx,%eax`, which, after

@@ -66,6 +66,7 @@ pub fn deferral(ctx: &TcgContext, pinned: impl FnOnce() -> Vec<usize>) -> Deferr
             d.pending[a].push(i);
         }
     }
+    defer_feeders(ctx, &mut d);
     d
 }
 
@@ -86,20 +87,53 @@ fn rewritten_later(ctx: &TcgContext) -> Vec<bool> {
 
 /// The env offset of op `op`'s output when the slow path knows how to compute the op.
 pub fn deferrable_output(ctx: &TcgContext, op: &Op) -> Option<u32> {
-    if op.nb_oargs != 1 || !op.flags().contains(OpFlags::PURE) {
-        return None;
+    match ctx.temps[op.out(0).0 as usize].kind {
+        TempKind::Global { offset } if computable(ctx, op) => Some(offset),
+        _ => None,
     }
-    let computable = match op.opc {
+}
+
+/// A pure op with one output that a slow path knows how to compute (rax and rcx only).
+pub fn computable(ctx: &TcgContext, op: &Op) -> bool {
+    if op.nb_oargs != 1 || !op.flags().contains(OpFlags::PURE) {
+        return false;
+    }
+    let known = match op.opc {
         Opcode::Mov | Opcode::Add | Opcode::Sub | Opcode::And | Opcode::Or | Opcode::Xor => true,
         Opcode::Neg | Opcode::Not | Opcode::Extract => true,
         Opcode::Shl | Opcode::Shr | Opcode::Sar => ctx.const_value(op.input(1)).is_some(),
         Opcode::SetCond => !matches!(Cond::from_u32(op.konst(0)), None | Some(Cond::Always | Cond::Never)),
         _ => false,
     };
-    let plain_inputs = op.inputs().iter().all(|&t| !matches!(ctx.temps[t as usize].kind, TempKind::Fixed));
-    match ctx.temps[op.out(0).0 as usize].kind {
-        TempKind::Global { offset } if computable && plain_inputs => Some(offset),
-        _ => None,
+    known && op.inputs().iter().all(|&t| !matches!(ctx.temps[t as usize].kind, TempKind::Fixed))
+}
+
+/// Also defer the ops that compute a temp only deferred ops read (the `sar` of an `imul`'s
+/// flags): skipped on the fast path, computed into the temp's home on the slow paths that
+/// compute their readers, first. Their inputs must keep their values until the last of those.
+fn defer_feeders(ctx: &TcgContext, d: &mut Deferral) {
+    for p in (0..ctx.ops.len()).rev() {
+        let op = &ctx.ops[p];
+        if d.skipped[p] || !computable(ctx, op) || ctx.temps[op.out(0).0 as usize].kind != TempKind::Normal {
+            continue;
+        }
+        let t = op.out(0).0;
+        let writers = ctx.ops.iter().filter(|o| o.outputs().contains(&t)).count();
+        let readers: Vec<usize> = (0..ctx.ops.len()).filter(|&r| ctx.ops[r].inputs().contains(&t)).collect();
+        if writers != 1 || readers.is_empty() || !readers.iter().all(|&r| d.skipped[r] && r > p) {
+            continue;
+        }
+        let until = readers.iter().map(|&r| d.until[r]).max().unwrap_or(p);
+        let writes_input = |o: &Op| o.outputs().iter().any(|w| op.inputs().contains(w));
+        if ctx.ops[p + 1..=until].iter().any(writes_input) {
+            continue;
+        }
+        d.skipped[p] = true;
+        d.until[p] = until;
+        for list in d.pending.iter_mut().filter(|l| l.iter().any(|k| readers.contains(k))) {
+            list.push(p);
+            list.sort_unstable();
+        }
     }
 }
 

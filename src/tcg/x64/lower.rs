@@ -5,7 +5,7 @@
 //! Out-of-line code (TLB slow paths, exception exits) is emitted after the TB body.
 
 use super::codebuf::{CodeBuf, DynLabel};
-use super::defer::{deferrable_output, deferral, Deferral};
+use super::defer::{computable, deferrable_output, deferral, Deferral};
 use super::emit::{x86_cc, AluOp, Emitter, Reg, ShiftOp, BUDGET_REG, ENV_REG, R11, R8, RAX, RCX, RDI, RDX, RSI, RSP};
 use super::hoist::{self, Site};
 use super::loop_defer::{loop_deferral, LoopDeferral};
@@ -87,9 +87,15 @@ struct DeferredOp {
     opc: Opcode,
     ins: [Val; 2],
     konst: [u32; 2],
-    /// The env offset of its global.
+    /// The env offset of its global (`NOT_GLOBAL` for a temp).
     off: i32,
+    /// For an op computing a temp only deferred ops read (`defer::defer_feeders`): the temp's
+    /// home, where its readers find it.
+    temp: Option<Val>,
 }
+
+/// `DeferredOp::off` of an op that computes a temp: no global's offset.
+const NOT_GLOBAL: i32 = i32::MIN;
 
 struct Lower<'a, 'c> {
     e: Emitter<'a>,
@@ -222,6 +228,9 @@ pub fn compile(
         }
         if !l.deferral.skipped[i] && !l.sunk[i] && !core::mem::take(&mut l.skip_next) {
             l.lower_op(op);
+        } else if l.deferral.skipped[i] && deferrable_output(ctx, op).is_none() {
+            // A deferred op computing a temp: its slow paths write the temp's register.
+            l.out_reg(op.out(0));
         }
         l.free_dead();
     }
@@ -1363,17 +1372,26 @@ impl Lower<'_, '_> {
     /// Deferred op `k` with its operands where they are now.
     fn deferred_op(&self, k: usize) -> Option<DeferredOp> {
         let op = &self.ops[k];
-        let off = deferrable_output(self.ctx, op)? as i32;
+        let (off, temp) = match deferrable_output(self.ctx, op) {
+            Some(off) => (off as i32, None),
+            None if computable(self.ctx, op) => (NOT_GLOBAL, Some(self.val(op.out(0)))),
+            None => return None,
+        };
         let ins = [self.val(op.input(0)), if op.nb_iargs > 1 { self.val(op.input(1)) } else { Val::Imm(0) }];
         let konst = [op.consts().first().copied().unwrap_or(0), op.consts().get(1).copied().unwrap_or(0)];
-        Some(DeferredOp { opc: op.opc, ins, konst, off })
+        Some(DeferredOp { opc: op.opc, ins, konst, off, temp })
     }
 
-    /// Compute a deferred op into its global's env field, using rax and rcx only (the slow path
-    /// has not moved its own operands yet).
+    /// Compute a deferred op into its global's env field (or its temp's home), using rax and rcx
+    /// only (the slow path has not moved its own operands yet).
     fn emit_deferred(&mut self, d: &DeferredOp) {
         self.compute_deferred(d);
-        self.e.store(ENV_REG, d.off, RAX, 4);
+        match d.temp {
+            Some(Val::Reg(r)) => self.e.mov_rr(r, RAX),
+            Some(Val::Mem(b, disp)) => self.e.store(b, disp, RAX, 4),
+            Some(Val::Imm(_)) => {}
+            None => self.e.store(ENV_REG, d.off, RAX, 4),
+        }
     }
 
     /// rax = the value of deferred op `d` (rcx is scratch).
