@@ -122,9 +122,15 @@ fn a_store_into_the_running_tb_sees_the_flags_of_the_instruction_before() {
         0x89, 0xd8, // 100019: mov %ebx,%eax
         0xe6, 0xf4, // 10001b: out %al,$0xf4
     ];
+    setc_sees(code, 1);
+}
+
+/// Run `code` (at 0x100000; it patches a `cmp` into `setc %bl` and exits with BL) in every mode:
+/// `setc` must see CF = `cf`.
+fn setc_sees(code: &[u8], cf: u32) {
     for (jit, nochain) in MODES {
         let (r, _, _) = run(&[(0x100000, code)], jit, nochain);
-        assert_eq!(r, ExitReason::Status((1 << 1) | 1), "setc saw CF = 1: jit={jit} nochain={nochain}");
+        assert_eq!(r, ExitReason::Status(((cf as i32) << 1) | 1), "setc saw CF = {cf}: jit={jit} nochain={nochain}");
     }
 }
 
@@ -149,10 +155,7 @@ fn a_store_into_the_running_tb_sees_the_flags_of_an_imul_before() {
             0x89, 0xd8, // 100020: mov %ebx,%eax
             0xe6, 0xf4, // 100022: out %al,$0xf4
         ];
-        for (jit, nochain) in MODES {
-            let (r, _, _) = run(&[(0x100000, code)], jit, nochain);
-            assert_eq!(r, ExitReason::Status((cf << 1) | 1), "{a:#x} * {b:#x}: jit={jit} nochain={nochain}");
-        }
+        setc_sees(code, cf);
     }
 }
 
