@@ -35,12 +35,15 @@ pub struct Deferral {
     pub until: Vec<usize>,
     /// For each guest memory access: the deferred ops its slow path computes, in program order.
     pub pending: Vec<Vec<usize>>,
+    /// For each deferred op: the accesses whose slow paths compute it.
+    accesses_of: Vec<Vec<usize>>,
 }
 
 impl Deferral {
     /// Nothing deferred.
     pub fn none(n: usize) -> Deferral {
-        Deferral { skipped: vec![false; n], until: (0..n).collect(), pending: vec![Vec::new(); n] }
+        let pending = vec![Vec::new(); n];
+        Deferral { skipped: vec![false; n], until: (0..n).collect(), pending, accesses_of: vec![Vec::new(); n] }
     }
 }
 
@@ -62,9 +65,10 @@ pub fn deferral(ctx: &TcgContext, pinned: impl FnOnce() -> Vec<usize>) -> Deferr
         }
         d.skipped[i] = true;
         d.until[i] = accesses.last().copied().unwrap_or(i);
-        for a in accesses {
+        for &a in &accesses {
             d.pending[a].push(i);
         }
+        d.accesses_of[i] = accesses;
     }
     defer_feeders(ctx, &mut d);
     d
@@ -112,29 +116,73 @@ pub fn computable(ctx: &TcgContext, op: &Op) -> bool {
 /// flags): skipped on the fast path, computed into the temp's home on the slow paths that
 /// compute their readers, first. Their inputs must keep their values until the last of those.
 fn defer_feeders(ctx: &TcgContext, d: &mut Deferral) {
-    for p in (0..ctx.ops.len()).rev() {
-        let op = &ctx.ops[p];
-        if d.skipped[p] || !computable(ctx, op) || ctx.temps[op.out(0).0 as usize].kind != TempKind::Normal {
-            continue;
+    let normal = |t: &u32| ctx.temps[*t as usize].kind == TempKind::Normal;
+    let inputs_of = |ops: &[usize]| -> Vec<u32> {
+        let mut ts: Vec<u32> = ops.iter().flat_map(|&k| ctx.ops[k].inputs().iter().copied()).filter(normal).collect();
+        ts.sort_unstable();
+        ts.dedup();
+        ts
+    };
+    let skipped: Vec<usize> = (0..ctx.ops.len()).filter(|&k| d.skipped[k]).collect();
+    let mut candidates = inputs_of(&skipped);
+    while !candidates.is_empty() {
+        let mut uses = uses_of(ctx, &candidates);
+        uses.sort_by_key(|u| core::cmp::Reverse(u.def));
+        let found: Vec<usize> = uses.iter().filter_map(|u| defer_feeder(ctx, d, u)).collect();
+        candidates = inputs_of(&found);
+    }
+}
+
+/// Where a temp is written (when exactly once) and read.
+struct Uses {
+    def: Option<usize>,
+    readers: Vec<usize>,
+}
+
+/// The uses of each temp of `temps`, in one pass over the ops.
+fn uses_of(ctx: &TcgContext, temps: &[u32]) -> Vec<Uses> {
+    let mut index = vec![usize::MAX; ctx.temps.len()];
+    for (k, &t) in temps.iter().enumerate() {
+        index[t as usize] = k;
+    }
+    let mut uses: Vec<(u32, Uses)> = temps.iter().map(|_| (0, Uses { def: None, readers: Vec::new() })).collect();
+    for (i, op) in ctx.ops.iter().enumerate() {
+        for &t in op.outputs().iter().filter(|&&t| index[t as usize] != usize::MAX) {
+            let u = &mut uses[index[t as usize]];
+            u.0 += 1;
+            u.1.def = Some(i);
         }
-        let t = op.out(0).0;
-        let writers = ctx.ops.iter().filter(|o| o.outputs().contains(&t)).count();
-        let readers: Vec<usize> = (0..ctx.ops.len()).filter(|&r| ctx.ops[r].inputs().contains(&t)).collect();
-        if writers != 1 || readers.is_empty() || !readers.iter().all(|&r| d.skipped[r] && r > p) {
-            continue;
-        }
-        let until = readers.iter().map(|&r| d.until[r]).max().unwrap_or(p);
-        let writes_input = |o: &Op| o.outputs().iter().any(|w| op.inputs().contains(w));
-        if ctx.ops[p + 1..=until].iter().any(writes_input) {
-            continue;
-        }
-        d.skipped[p] = true;
-        d.until[p] = until;
-        for list in d.pending.iter_mut().filter(|l| l.iter().any(|k| readers.contains(k))) {
-            list.push(p);
-            list.sort_unstable();
+        for &t in op.inputs().iter().filter(|&&t| index[t as usize] != usize::MAX) {
+            uses[index[t as usize]].1.readers.push(i);
         }
     }
+    uses.into_iter().map(|(writes, u)| if writes == 1 { u } else { Uses { def: None, ..u } }).collect()
+}
+
+/// Defer the op computing a temp with uses `u` if only deferred ops read it (see
+/// `defer_feeders`); its index.
+fn defer_feeder(ctx: &TcgContext, d: &mut Deferral, u: &Uses) -> Option<usize> {
+    let p = u.def?;
+    let op = &ctx.ops[p];
+    if d.skipped[p] || !computable(ctx, op) || !u.readers.iter().all(|&r| d.skipped[r] && r > p) {
+        return None;
+    }
+    let until = u.readers.iter().map(|&r| d.until[r]).max()?;
+    let writes_input = |o: &Op| o.outputs().iter().any(|w| op.inputs().contains(w));
+    if ctx.ops[p + 1..=until].iter().any(writes_input) {
+        return None;
+    }
+    d.skipped[p] = true;
+    d.until[p] = until;
+    let mut accesses: Vec<usize> = u.readers.iter().flat_map(|&r| d.accesses_of[r].iter().copied()).collect();
+    accesses.sort_unstable();
+    accesses.dedup();
+    for &a in &accesses {
+        d.pending[a].push(p);
+        d.pending[a].sort_unstable();
+    }
+    d.accesses_of[p] = accesses;
+    Some(p)
 }
 
 /// If op `i` can be deferred: the guest memory accesses between it and the op that overwrites
