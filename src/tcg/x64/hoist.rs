@@ -60,11 +60,10 @@ pub fn accesses(ctx: &TcgContext) -> (Vec<Site>, Vec<usize>) {
 fn sites(ctx: &TcgContext) -> Vec<Site> {
     let mut sites = Vec::new();
     for (i, op) in ctx.ops.iter().enumerate() {
-        let addr = match op.opc {
-            Opcode::QemuLd => op.input(0),
-            Opcode::QemuSt => op.input(1),
-            _ => continue,
-        };
+        if !matches!(op.opc, Opcode::QemuLd | Opcode::QemuSt) {
+            continue;
+        }
+        let addr = op.addr_input();
         // The store of a read-modify-write uses the host address its load found.
         if is_rmw_store(ctx, i) {
             continue;

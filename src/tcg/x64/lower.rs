@@ -87,15 +87,13 @@ struct DeferredOp {
     opc: Opcode,
     ins: [Val; 2],
     konst: [u32; 2],
-    /// The env offset of its global (`NOT_GLOBAL` for a temp).
-    off: i32,
-    /// For an op computing a temp only deferred ops read (`defer::defer_feeders`): the temp's
-    /// home, where its readers find it.
-    temp: Option<Val>,
+    /// The env offset of its global; `None` for an op computing a temp only deferred ops read
+    /// (`defer::defer_feeders`).
+    global: Option<i32>,
+    /// Where a slow path puts the value: the global's field in `env`, or the temp's home (where
+    /// its readers find it).
+    dest: Val,
 }
-
-/// `DeferredOp::off` of an op that computes a temp: no global's offset.
-const NOT_GLOBAL: i32 = i32::MIN;
 
 struct Lower<'a, 'c> {
     e: Emitter<'a>,
@@ -348,11 +346,16 @@ impl Lower<'_, '_> {
     /// `base + disp` when the fast path skipped the op that computes `t`).
     fn address_in(&mut self, t: Temp, scratch: Reg) -> Reg {
         let Some((base, disp)) = self.sunk_address(t) else { return self.in_reg(t, R11) };
-        self.load(scratch, self.val(base));
-        if disp != 0 {
-            self.e.alu_ri(AluOp::Add, scratch, disp);
-        }
+        self.load_sum(scratch, self.val(base), disp);
         scratch
+    }
+
+    /// r = v + disp.
+    fn load_sum(&mut self, r: Reg, v: Val, disp: u32) {
+        self.load(r, v);
+        if disp != 0 {
+            self.e.alu_ri(AluOp::Add, r, disp);
+        }
     }
 
     /// `base + disp` when `t` is the address of a hoisted access that the fast path does not
@@ -1152,11 +1155,7 @@ impl Lower<'_, '_> {
         for (site, slot) in self.hoisted.clone() {
             let op = &self.ops[site.op];
             let (size, mmu_idx) = (MemOp(op.konst(0)).size(), op.konst(1));
-            let base = self.val(site.base);
-            self.load(R11, base);
-            if site.disp != 0 {
-                self.e.alu_ri(AluOp::Add, R11, site.disp);
-            }
+            self.load_sum(R11, self.val(site.base), site.disp);
             let (miss, store) = (self.e.buf.new_label(), self.e.buf.new_label());
             self.tlb_lookup(R11, size, self.tlb_table(mmu_idx), [site.read, site.write], miss);
             self.e.lea_add64(RAX, RCX, R11);
@@ -1372,25 +1371,29 @@ impl Lower<'_, '_> {
     /// Deferred op `k` with its operands where they are now.
     fn deferred_op(&self, k: usize) -> Option<DeferredOp> {
         let op = &self.ops[k];
-        let (off, temp) = match deferrable_output(self.ctx, op) {
-            Some(off) => (off as i32, None),
-            None if computable(self.ctx, op) => (NOT_GLOBAL, Some(self.val(op.out(0)))),
+        let (global, dest) = match deferrable_output(self.ctx, op) {
+            Some(off) => (Some(off as i32), Val::Mem(ENV_REG, off as i32)),
+            None if computable(self.ctx, op) => (None, self.val(op.out(0))),
             None => return None,
         };
         let ins = [self.val(op.input(0)), if op.nb_iargs > 1 { self.val(op.input(1)) } else { Val::Imm(0) }];
         let konst = [op.consts().first().copied().unwrap_or(0), op.consts().get(1).copied().unwrap_or(0)];
-        Some(DeferredOp { opc: op.opc, ins, konst, off, temp })
+        Some(DeferredOp { opc: op.opc, ins, konst, global, dest })
     }
 
     /// Compute a deferred op into its global's env field (or its temp's home), using rax and rcx
     /// only (the slow path has not moved its own operands yet).
     fn emit_deferred(&mut self, d: &DeferredOp) {
         self.compute_deferred(d);
-        match d.temp {
-            Some(Val::Reg(r)) => self.e.mov_rr(r, RAX),
-            Some(Val::Mem(b, disp)) => self.e.store(b, disp, RAX, 4),
-            Some(Val::Imm(_)) => {}
-            None => self.e.store(ENV_REG, d.off, RAX, 4),
+        self.store_to(d.dest, RAX);
+    }
+
+    /// Register `r` into a register or memory home (nothing for a constant).
+    fn store_to(&mut self, home: Val, r: Reg) {
+        match home {
+            Val::Reg(d) => self.e.mov_rr(d, r),
+            Val::Mem(b, disp) => self.e.store(b, disp, r, 4),
+            Val::Imm(_) => {}
         }
     }
 
@@ -1429,15 +1432,13 @@ impl Lower<'_, '_> {
     fn materialize_loop_deferred(&mut self) {
         for k in self.loop_deferral.ops.clone() {
             let Some(d) = self.deferred_op(k) else { continue };
-            match (d.opc, d.ins[0], self.pinned_reg(d.off)) {
-                (Opcode::Mov, Val::Imm(v), Some(r)) => self.e.mov_ri(r, v),
-                (Opcode::Mov, Val::Imm(v), None) => self.e.store_imm32(ENV_REG, d.off, v),
-                (_, _, home) => {
+            let home = d.global.and_then(|off| self.pinned_reg(off)).map_or(d.dest, Val::Reg);
+            match (d.opc, d.ins[0], home) {
+                (Opcode::Mov, Val::Imm(v), Val::Reg(r)) => self.e.mov_ri(r, v),
+                (Opcode::Mov, Val::Imm(v), Val::Mem(b, disp)) => self.e.store_imm32(b, disp, v),
+                _ => {
                     self.compute_deferred(&d);
-                    match home {
-                        Some(r) => self.e.mov_rr(r, RAX),
-                        None => self.e.store(ENV_REG, d.off, RAX, 4),
-                    }
+                    self.store_to(home, RAX);
                 }
             }
         }
@@ -1465,8 +1466,8 @@ impl Lower<'_, '_> {
         self.e.jmp(done);
         self.e.bind(first);
         for d in later {
-            if let Some(r) = self.pinned_reg(d.off) {
-                self.e.store(ENV_REG, d.off, r, 4);
+            if let Some((off, r)) = d.global.and_then(|off| Some((off, self.pinned_reg(off)?))) {
+                self.e.store(ENV_REG, off, r, 4);
             }
         }
         self.e.bind(done);
@@ -1543,14 +1544,11 @@ impl Lower<'_, '_> {
         if !sp.later_passes.is_empty() {
             self.emit_later_passes(&sp.later_passes);
         }
-        let mut skip: Vec<i32> = sp.deferred.iter().chain(&sp.later_passes).map(|d| d.off).collect();
+        let mut skip: Vec<i32> = sp.deferred.iter().chain(&sp.later_passes).filter_map(|d| d.global).collect();
         skip.extend(&sp.unwritten);
         self.sync_pinned_except(&skip);
         let pad = self.save_regs(&live);
-        self.load(R11, site.addr.0);
-        if site.addr.1 != 0 {
-            self.e.alu_ri(AluOp::Add, R11, site.addr.1);
-        }
+        self.load_sum(R11, site.addr.0, site.addr.1);
         if let Some(v) = site.value {
             self.load(R8, v);
         }
