@@ -76,9 +76,16 @@ pub struct TooManySlots;
 ///
 /// `until[i]` is where op `i`'s inputs must still hold their values: past the op itself when a
 /// slow path computes it later (`defer.rs`). Ops with `sunk[i]` set are not emitted (their value
-/// is computed where needed, off the fast path): they neither use nor take a register, and do
-/// not count towards pinning their globals.
-pub fn plan(ctx: &TcgContext, loops: bool, until: &[usize], sunk: &[bool]) -> Result<Plan, TooManySlots> {
+/// is computed where needed, off the fast path): they neither use nor take a register. Ops with
+/// `uncounted[i]` set (the sunk ones, and those the fast path skips) do not count towards pinning
+/// their globals.
+pub fn plan(
+    ctx: &TcgContext,
+    loops: bool,
+    until: &[usize],
+    sunk: &[bool],
+    uncounted: &[bool],
+) -> Result<Plan, TooManySlots> {
     let n = ctx.temps.len();
     let mut first = vec![usize::MAX; n];
     let mut last_use = vec![0usize; n];
@@ -97,7 +104,7 @@ pub fn plan(ctx: &TcgContext, loops: bool, until: &[usize], sunk: &[bool]) -> Re
     for &t in ctx.ops.iter().flat_map(|op| op.outputs()) {
         written[t as usize] = true;
     }
-    let uses = use_counts(ctx, sunk);
+    let uses = use_counts(ctx, uncounted);
     let bb_ends: Vec<usize> = ctx
         .ops
         .iter()
