@@ -216,3 +216,55 @@ fn a_loop_storing_into_translated_code_invalidates_it() {
         assert_eq!(insns, 34, "instructions executed: jit={jit} nochain={nochain}");
     }
 }
+
+/// A read-modify-write (`addb $n, (%ebx)`) into translated code: the load and the store share one
+/// TLB lookup, which must check the entry's write tag (a code page sends stores to the slow path):
+/// straight, in a loop whose access address is invariant (looked up once per entry into the TB),
+/// and in a loop walking the bytes of an immediate (keeping the page of its last lookup). The
+/// `dec; jmp` makes the loop's first pass run in the looping TB.
+#[test]
+fn read_modify_writes_into_translated_code_invalidate_it() {
+    let f: &[u8] = &[0xb8, 0x01, 0x00, 0x00, 0x00, 0xc3]; // 100040: mov $1,%eax; ret
+    let straight: &[u8] = &[
+        0xbb, 0x41, 0x00, 0x10, 0x00, // 100000: mov $0x100041,%ebx (f's immediate)
+        0xe8, 0x36, 0x00, 0x00, 0x00, // 100005: call f
+        0x80, 0x03, 0x04, // 10000a: addb $4,(%ebx)
+        0xe8, 0x2e, 0x00, 0x00, 0x00, // 10000d: call f
+        0xe6, 0xf4, // 100012: out %al,$0xf4
+    ];
+    let invariant: &[u8] = &[
+        0xbb, 0x41, 0x00, 0x10, 0x00, // 100000: mov $0x100041,%ebx
+        0xe8, 0x36, 0x00, 0x00, 0x00, // 100005: call f
+        0xb9, 0x06, 0x00, 0x00, 0x00, // 10000a: mov $6,%ecx
+        0x49, // 10000f: dec %ecx           (the loop's TB key then has the cc_op of dec)
+        0xeb, 0x00, // 100010: jmp 1f
+        0x80, 0x03, 0x01, // 100012: 1: addb $1,(%ebx)
+        0x49, // 100015: dec %ecx
+        0x75, 0xfa, // 100016: jne 1b
+        0xe8, 0x23, 0x00, 0x00, 0x00, // 100018: call f
+        0xe6, 0xf4, // 10001d: out %al,$0xf4
+    ];
+    let walking: &[u8] = &[
+        0xbb, 0x41, 0x00, 0x10, 0x00, // 100000: mov $0x100041,%ebx
+        0xe8, 0x36, 0x00, 0x00, 0x00, // 100005: call f
+        0xb9, 0x04, 0x00, 0x00, 0x00, // 10000a: mov $4,%ecx
+        0x49, // 10000f: dec %ecx
+        0xeb, 0x00, // 100010: jmp 1f
+        0x80, 0x03, 0x01, // 100012: 1: addb $1,(%ebx)
+        0x43, // 100015: inc %ebx
+        0x49, // 100016: dec %ecx
+        0x75, 0xf9, // 100017: jne 1b
+        0xe8, 0x22, 0x00, 0x00, 0x00, // 100019: call f
+        0xc1, 0xe8, 0x08, // 10001e: shr $8,%eax
+        0xe6, 0xf4, // 100021: out %al,$0xf4
+    ];
+    // f's immediate becomes 1 + 4, 1 + 5, and 0x00010102 (f's result shifted right by 8: 1).
+    for (code, imm, status) in [(straight, 5, 5), (invariant, 6, 6), (walking, 0x0001_0102, 1)] {
+        for (jit, nochain) in MODES {
+            let (r, cpu, inval) = run(&[(0x100000, code), (0x100040, f)], jit, nochain);
+            assert_eq!(cpu.mem.read(PhysAddr(0x100041), 4), imm, "f's immediate: jit={jit} nochain={nochain}");
+            assert_eq!(r, ExitReason::Status((status << 1) | 1), "f() after patching: jit={jit} nochain={nochain}");
+            assert!(inval >= 1, "f's TB was invalidated");
+        }
+    }
+}

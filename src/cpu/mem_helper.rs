@@ -7,7 +7,7 @@
 
 use super::state::EXCP_SMC;
 use super::x86cpu::X86Cpu;
-use crate::softmmu::tlb::{Access, TlbEntry, PAGE_MASK, PAGE_SIZE, TLB_CODE, TLB_MMIO};
+use crate::softmmu::tlb::{page_tag, Access, TlbEntry, PAGE_MASK, PAGE_SIZE, TLB_CODE, TLB_MMIO};
 use crate::softmmu::PhysAddr;
 use crate::tcg::ir::{HelperRet, MemOp, HELPER_EXIT};
 
@@ -28,7 +28,7 @@ impl X86Cpu {
         let pa = self.translate(vaddr, access, mmu_idx)?;
         let vpage = vaddr & PAGE_MASK;
         let mut entry = match self.mem.ram_page_ptr(pa, PAGE_SIZE) {
-            Some(host) => TlbEntry::new(vpage, 0, (host as usize).wrapping_sub(vpage as usize)),
+            Some(host) => TlbEntry::new(vpage, 0, host as usize),
             None => TlbEntry::new(vpage, TLB_MMIO, 0),
         };
         if self.code_pages.is_code_page(pa.0) {
@@ -60,7 +60,7 @@ impl X86Cpu {
             return Ok(());
         }
         let tag = self.tlb.entry(mmu_idx, vaddr).addr_write;
-        if tag & !TLB_CODE == vaddr & PAGE_MASK {
+        if tag & !TLB_CODE == page_tag(vaddr) {
             self.tlb.stats.hits += 1;
         } else {
             self.tlb.stats.misses += 1;

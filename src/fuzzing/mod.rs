@@ -23,7 +23,7 @@ use crate::exec::log::{Logger, NoLog};
 use crate::exec::{ExecOptions, ExitReason, Machine};
 use crate::hw::pc::pc_bus;
 use crate::hw::NullSink;
-use crate::softmmu::tlb::{PAGE_MASK, PAGE_SIZE, TLB_INVALID, TLB_MMIO};
+use crate::softmmu::tlb::{PAGE_SIZE, TLB_INVALID, TLB_MMIO};
 use crate::softmmu::PhysAddr;
 use crate::sys::host::{alloc_code_region, free_code_region};
 use crate::tcg::x64::CodeRegion;
@@ -104,7 +104,7 @@ pub fn check_tlb(cpu: &X86Cpu) {
             if tag & (TLB_INVALID | TLB_MMIO) != 0 {
                 continue;
             }
-            let host = e.addend.wrapping_add((tag & PAGE_MASK) as usize);
+            let host = e.host;
             let inside = host >= start && host.checked_add(PAGE_SIZE as usize).is_some_and(|h| h <= end);
             assert!(inside, "TLB entry {tag:#x} maps host {host:#x}, outside guest RAM {start:#x}..{end:#x}");
         }

@@ -1,10 +1,13 @@
 //! The software TLB (QEMU's `cputlb`): a direct-mapped table per `mmu_idx` that maps a guest
 //! virtual page to a host address, plus its statistics.
 //!
-//! Invariants: an entry's tag is the page-aligned guest virtual address, or has `TLB_INVALID` set;
-//! `TLB_MMIO` in a tag sends every access through the slow path; a valid non-MMIO entry's `addend`
-//! added to any address inside its page gives a host pointer inside guest RAM (the page lies
-//! wholly inside RAM). Generated code relies on the `#[repr(C)]` layout of `TlbEntry`.
+//! Invariants: an entry's tag is the page-aligned guest virtual address, zero-extended to 64 bits,
+//! or has a flag set above bit 31 (`TLB_INVALID`, `TLB_MMIO`, `TLB_CODE`); a valid non-MMIO
+//! entry's `host` is the host address of its page, which lies wholly inside guest RAM. Every tag
+//! of an entry is set alike, except that only the write tag gets `TLB_CODE`: a write tag that
+//! matches a page implies a read tag that matches it. Generated code relies on these and on the
+//! `#[repr(C)]` layout of `TlbEntry`: with the flags above the address, `A - tag` is the page
+//! offset of address `A` (below the page size) exactly when the tag is valid and maps A's page.
 
 use core::mem::offset_of;
 
@@ -13,11 +16,11 @@ pub const PAGE_SIZE: u32 = 1 << PAGE_BITS;
 pub const PAGE_MASK: u32 = !(PAGE_SIZE - 1);
 
 /// The tag never matches an address.
-pub const TLB_INVALID: u32 = 1 << 0;
+pub const TLB_INVALID: u64 = 1 << 32;
 /// Accesses go to the slow path (device memory, or a page outside RAM).
-pub const TLB_MMIO: u32 = 1 << 1;
+pub const TLB_MMIO: u64 = 1 << 33;
 /// The page holds translated code: stores go to the slow path (self-modifying code detection).
-pub const TLB_CODE: u32 = 1 << 2;
+pub const TLB_CODE: u64 = 1 << 34;
 
 /// Number of address spaces: 0 = supervisor, 1 = user.
 pub const NB_MMU_MODES: usize = 2;
@@ -27,40 +30,36 @@ pub const DEFAULT_TLB_BITS: u32 = 8;
 pub const MAX_TLB_BITS: u32 = 10;
 pub const MAX_TLB_ENTRIES: usize = 1 << MAX_TLB_BITS;
 
-/// One entry (QEMU's `CPUTLBEntry`).
+/// One entry (QEMU's `CPUTLBEntry`, with the host address of the page instead of an addend).
 #[repr(C)]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct TlbEntry {
-    pub addr_read: u32,
-    pub addr_write: u32,
-    pub addr_code: u32,
-    pub pad: u32,
-    /// Host address minus guest virtual address, for the page.
-    pub addend: usize,
-    /// Keeps the entry 32 bytes long so generated code indexes the table with a shift.
-    pub pad2: u64,
+    pub addr_read: u64,
+    pub addr_write: u64,
+    /// Host address of the page's first byte.
+    pub host: usize,
+    pub addr_code: u64,
 }
 
 const _: () = assert!(offset_of!(TlbEntry, addr_read) == 0);
-const _: () = assert!(offset_of!(TlbEntry, addr_write) == 4);
-const _: () = assert!(offset_of!(TlbEntry, addend) == 16);
+const _: () = assert!(offset_of!(TlbEntry, addr_write) == 8);
+const _: () = assert!(offset_of!(TlbEntry, host) == 16);
 const _: () = assert!(core::mem::size_of::<TlbEntry>() == 32);
 
 impl TlbEntry {
-    /// An entry mapping `vpage` with these tag flags to host memory at `addend + vaddr`.
-    pub fn new(vpage: u32, tag_flags: u32, addend: usize) -> TlbEntry {
-        let tag = vpage | tag_flags;
-        TlbEntry { addr_read: tag, addr_write: tag, addr_code: tag, pad: 0, addend, pad2: 0 }
+    /// An entry mapping `vpage` with these tag flags to the host page at `host`.
+    pub fn new(vpage: u32, tag_flags: u64, host: usize) -> TlbEntry {
+        let tag = vpage as u64 | tag_flags;
+        TlbEntry { addr_read: tag, addr_write: tag, host, addr_code: tag }
     }
 
-    pub const EMPTY: TlbEntry = TlbEntry {
-        addr_read: TLB_INVALID,
-        addr_write: TLB_INVALID,
-        addr_code: TLB_INVALID,
-        pad: 0,
-        addend: 0,
-        pad2: 0,
-    };
+    pub const EMPTY: TlbEntry =
+        TlbEntry { addr_read: TLB_INVALID, addr_write: TLB_INVALID, host: 0, addr_code: TLB_INVALID };
+}
+
+/// The tag of the page holding `addr` (what a matching entry holds).
+pub fn page_tag(addr: u32) -> u64 {
+    (addr & PAGE_MASK) as u64
 }
 
 /// The kind of access, selecting which tag is compared.
@@ -142,7 +141,7 @@ impl Tlb {
             Access::Write => e.addr_write,
             Access::Code => e.addr_code,
         };
-        (tag == addr & PAGE_MASK).then(|| e.addend.wrapping_add(addr as usize))
+        (tag == page_tag(addr)).then(|| e.host + (addr & !PAGE_MASK) as usize)
     }
 
     /// Install an entry.
@@ -163,7 +162,7 @@ impl Tlb {
     pub fn protect_code(&mut self, host: usize) {
         for e in self.entries_mut() {
             let tag = e.addr_write;
-            if tag & (TLB_INVALID | TLB_MMIO) == 0 && e.addend.wrapping_add((tag & PAGE_MASK) as usize) == host {
+            if tag & (TLB_INVALID | TLB_MMIO) == 0 && e.host == host {
                 e.addr_write |= TLB_CODE;
             }
         }
@@ -174,7 +173,7 @@ impl Tlb {
         let i = self.index(addr);
         for t in self.tables.iter_mut() {
             let e = &t[i];
-            if [e.addr_read, e.addr_write, e.addr_code].iter().any(|&tag| tag & PAGE_MASK == addr & PAGE_MASK) {
+            if [e.addr_read, e.addr_write, e.addr_code].iter().any(|&tag| tag & page_tag(PAGE_MASK) == page_tag(addr)) {
                 t[i] = TlbEntry::EMPTY;
             }
         }
@@ -190,18 +189,32 @@ mod tests {
     fn index_and_flush_page() {
         let mut tlb = Tlb::new(8);
         assert_eq!(tlb.index(0x0010_1234), 0x01);
-        let e = TlbEntry {
-            addr_read: 0x101000,
-            addr_write: 0x101000,
-            addr_code: 0x101000,
-            pad: 0,
-            addend: 0x1000,
-            pad2: 0,
-        };
+        let e = TlbEntry::new(0x101000, 0, 0x102000);
         tlb.set(0, 0x101000, e);
         assert_eq!(tlb.lookup(0, 0x101004, Access::Read), Some(0x102004));
         assert_eq!(tlb.lookup(0, 0x201004, Access::Read), None);
         tlb.flush_page(0x101fff);
         assert_eq!(tlb.lookup(0, 0x101004, Access::Read), None);
+    }
+
+    /// Generated code computes `A - tag` and takes it as the page offset when it is below the
+    /// page size: true exactly for a valid tag of A's page, whatever flags the tag has.
+    #[test]
+    fn address_minus_tag_is_the_offset_only_for_a_valid_tag_of_the_page() {
+        let hit = |tag: u64, a: u32| (a as u64).wrapping_sub(tag) < PAGE_SIZE as u64;
+        let mut tlb = Tlb::new(8);
+        tlb.set(0, 0x101000, TlbEntry::new(0x101000, 0, 0x7000_0000));
+        tlb.protect_code(0x7000_0000);
+        let e = *tlb.entry(0, 0x101000);
+        assert!(hit(e.addr_read, 0x101000) && hit(e.addr_read, 0x101fff));
+        assert!(!hit(e.addr_read, 0x100fff) && !hit(e.addr_read, 0x102000));
+        assert!(!hit(e.addr_write, 0x101004), "a code page's stores take the slow path");
+        assert_eq!(tlb.lookup(0, 0x101004, Access::Write), None);
+        assert_eq!(tlb.lookup(0, 0x101004, Access::Read), Some(0x7000_0004));
+        for flags in [TLB_INVALID, TLB_MMIO, TLB_CODE] {
+            let tag = TlbEntry::new(0x101000, flags, 0).addr_read;
+            assert!((0x101000..0x102000).step_by(0x3ff).all(|a| !hit(tag, a)), "{flags:#x}");
+        }
+        assert!(!hit(TlbEntry::EMPTY.addr_read, 0));
     }
 }

@@ -253,11 +253,6 @@ impl<'a> Emitter<'a> {
         dynasm!(self.buf ; .arch x64 ; cmp DWORD [Rq(base) + disp], v as i32);
     }
 
-    /// cmp a, dword [base + index + disp]
-    pub fn cmp_mem32_idx(&mut self, a: Reg, base: Reg, index: Reg, disp: i32) {
-        dynasm!(self.buf ; .arch x64 ; cmp Rd(a), DWORD [Rq(base) + Rq(index) + disp]);
-    }
-
     /// d = qword [base + index + disp]
     pub fn load64_idx(&mut self, d: Reg, base: Reg, index: Reg, disp: i32) {
         dynasm!(self.buf ; .arch x64 ; mov Rq(d), QWORD [Rq(base) + Rq(index) + disp]);
@@ -288,9 +283,24 @@ impl<'a> Emitter<'a> {
         dynasm!(self.buf ; .arch x64 ; sub Rq(d), QWORD [Rq(base) + disp]);
     }
 
+    /// d -= qword [base + index + disp] (64-bit)
+    pub fn sub_mem64_idx(&mut self, d: Reg, base: Reg, index: Reg, disp: i32) {
+        dynasm!(self.buf ; .arch x64 ; sub Rq(d), QWORD [Rq(base) + Rq(index) + disp]);
+    }
+
+    /// d += qword [base + index + disp] (64-bit)
+    pub fn add_mem64_idx(&mut self, d: Reg, base: Reg, index: Reg, disp: i32) {
+        dynasm!(self.buf ; .arch x64 ; add Rq(d), QWORD [Rq(base) + Rq(index) + disp]);
+    }
+
     /// cmp d, sign-extended v (64-bit)
     pub fn cmp_ri64(&mut self, d: Reg, v: i32) {
         dynasm!(self.buf ; .arch x64 ; cmp Rq(d), v);
+    }
+
+    /// qword [base + disp] &= sign-extended v
+    pub fn and_mem64_imm(&mut self, base: Reg, disp: i32, v: i32) {
+        dynasm!(self.buf ; .arch x64 ; and QWORD [Rq(base) + disp], v);
     }
 
     /// qword [base + disp] += v
@@ -529,8 +539,11 @@ mod tests {
         let names = disas(|e| {
             e.rorx(RCX, R9, 7);
             e.rorx(R11, RBX, 7);
-            e.cmp_mem32_idx(RAX, ENV_REG, RCX, 0x400);
+            e.sub_mem64_idx(RAX, ENV_REG, RCX, 0x400);
+            e.sub_mem64_idx(RSI, ENV_REG, RCX, 0x408);
+            e.add_mem64_idx(R11, ENV_REG, RCX, 0x400);
             e.load64_idx(RCX, ENV_REG, RCX, 0x410);
+            e.and_mem64_imm(RSP, 0x18, -4096);
             e.mov_low(RDI, R8, 1);
             e.alu_ri(AluOp::Sub, RBP, 1);
             e.alu_ri(AluOp::Cmp, R12, (-3i32) as u32);
@@ -541,8 +554,11 @@ mod tests {
             [
                 "rorx $7,%r9d,%ecx",
                 "rorx $7,%ebx,%r11d",
-                "cmp 0x400(%r14,%rcx),%eax",
+                "sub 0x400(%r14,%rcx),%rax",
+                "sub 0x408(%r14,%rcx),%rsi",
+                "add 0x400(%r14,%rcx),%r11",
                 "mov 0x410(%r14,%rcx),%rcx",
+                "andq $0xFFFFFFFFFFFFF000,0x18(%rsp)",
                 "mov %r8b,%dil",
                 "sub $1,%ebp",
                 "cmp $0xFFFFFFFD,%r12d",

@@ -12,11 +12,13 @@ use super::loop_defer::{loop_deferral, LoopDeferral};
 use super::regalloc::{plan, surely_pinned, Home, Plan, MAX_SLOTS, POOL_REGS};
 use super::{ret_word, CompileError, JitLayout, TbInfo, EXIT_REQUESTED, RET_RAISED};
 use crate::cpu::jmp_cache::{TbJmpCache, TB_JMP_CACHE_BITS, TB_JMP_CACHE_SIZE};
+use crate::softmmu::TlbEntry;
 use crate::tcg::ir::{Cond, HelperFlags, LookupKey, MemOp, Op, TcgContext, Temp, HELPER_EXIT};
 use crate::tcg::opcode::{OpFlags, Opcode};
 use crate::tcg::Runtime;
 use alloc::vec;
 use alloc::vec::Vec;
+use core::mem::offset_of;
 
 /// A value operand after lookup.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -45,6 +47,10 @@ struct SlowPathSite {
     /// A load paired with a store to the same address: the slow path clears r11 (the store
     /// then takes its own slow path).
     clears_r11: bool,
+    /// The fast path turned the address register into `A - tag` (`Lower::tlb_lookup` in place):
+    /// the slow path adds the tag back first, from `[env + rcx + this]` (rcx is still the
+    /// entry's offset there).
+    restore: Option<i32>,
 }
 
 /// A TLB slow path to emit after the body.
@@ -75,8 +81,8 @@ struct Refill {
     offset: Reg,
     size: u32,
     table: i32,
-    /// Check the read tag, the write tag.
-    tags: [bool; 2],
+    /// Check the write tag (which implies the read tag), else the read tag.
+    write: bool,
     slot: u32,
     /// The register holding the page's host address, if it has one (else slot `slot + 1`).
     host: Option<Reg>,
@@ -1122,48 +1128,54 @@ impl Lower<'_, '_> {
 
     // ---- guest memory ----
 
-    /// Inline TLB fast path (7 instructions plus the access with BMI2, 8 without); misses jump
-    /// to an out-of-line slow path. `A` is the address's own register: every register holding
-    /// an i32 value has bits 63..32 clear (all 32-bit writes zero-extend), so `[rcx + A]` stays
-    /// inside the page the entry maps.
+    /// Inline TLB fast path (7 instructions plus the access with BMI2, 8 without; 6 when the
+    /// address register may be overwritten); misses jump to an out-of-line slow path. `A` is the
+    /// address's own register: every register holding an i32 value has bits 63..32 clear (all
+    /// 32-bit writes zero-extend), so `A - tag` is A's page offset exactly on a hit.
     ///   ecx = rorx(A, PAGE_BITS - 5) & (mask << 5)       ; entry offset (32-byte entries)
-    ///   eax = (A + size - 1) & PAGE_MASK                 ; page of the access's last byte
-    ///   cmp eax, [env + rcx + table + tag]; jne slow
-    ///   rcx = [env + rcx + table + addend]; access [rcx + A]
+    ///   rax = A (or A itself when spare) - [env + rcx + table + tag]
+    ///   cmp rax, PAGE_SIZE - size; ja slow
+    ///   rcx = [env + rcx + table + host]; access [rcx + rax]
     fn lower_qemu_ldst(&mut self, op: &Op) {
         let is_store = op.opc == Opcode::QemuSt;
         let addr_t = op.addr_input();
         let (memop, mmu_idx) = (MemOp(op.konst(0)), op.konst(1));
         // A computed address of a load goes to rdx: r11 may get the host address for a store.
-        let addr = self.address_in(addr_t, if is_store { R11 } else { RDX });
+        let scratch = if is_store { R11 } else { RDX };
+        let addr = self.address_in(addr_t, scratch);
         let value = is_store.then(|| self.store_value(op));
+        let spare = value != Some(Val::Reg(addr)) && (addr == scratch || self.is_spare(addr_t, addr, value));
+        let offset = if spare { addr } else { RAX };
         let (entry, resume) = (self.e.buf.new_label(), self.e.buf.new_label());
         self.rmw_store = if is_store { None } else { self.find_rmw_store() };
-        let tags = [!is_store, is_store || self.rmw_store.is_some()];
-        self.tlb_lookup(addr, memop.size(), self.tlb_table(mmu_idx), tags, entry);
+        let write = is_store || self.rmw_store.is_some();
+        let table = self.tlb_table(mmu_idx);
+        self.tlb_lookup(addr, offset, memop.size(), table, write, entry);
         if self.rmw_store.is_some() {
-            self.e.lea_add64(R11, RCX, addr);
+            self.e.lea_add64(R11, RCX, offset);
         }
-        let out = self.access_at(op, value, RCX, addr);
+        let out = self.access_at(op, value, RCX, offset);
         self.count_tlb_hit();
         self.e.bind(resume);
         let clears_r11 = self.rmw_store.is_some();
+        let restore = (offset == addr).then(|| table + tag_offset(write));
         let addr = (Val::Reg(addr), 0);
-        let sp = SlowPathSite { entry, resume, is_store, memop: memop.0, mmu_idx, addr, value, out, clears_r11 };
+        let sp =
+            SlowPathSite { entry, resume, is_store, memop: memop.0, mmu_idx, addr, value, out, clears_r11, restore };
         self.push_slow_path(op, sp);
     }
 
     /// At TB entry, the TLB lookups of the hoisted accesses (`hoist.rs`): each slot gets the host
     /// address, or 0 when the entry does not map the page for every way the access goes.
-    ///   r11 = base + disp; lookup as in `lower_qemu_ldst` (read and/or write tag)
-    ///   rax = hit ? addend + r11 : 0; [rsp + slot] = rax
+    ///   r11 = base + disp; lookup as in `lower_qemu_ldst` (the write tag if it writes), in place
+    ///   rax = hit ? host page + r11 : 0; [rsp + slot] = rax
     fn hoisted_lookups(&mut self) {
         for (site, slot) in self.hoisted.clone() {
             let op = &self.ops[site.op];
             let (size, mmu_idx) = (MemOp(op.konst(0)).size(), op.konst(1));
             self.load_sum(R11, self.val(site.base), site.disp);
             let (miss, store) = (self.e.buf.new_label(), self.e.buf.new_label());
-            self.tlb_lookup(R11, size, self.tlb_table(mmu_idx), [site.read, site.write], miss);
+            self.tlb_lookup(R11, R11, size, self.tlb_table(mmu_idx), site.write, miss);
             self.e.lea_add64(RAX, RCX, R11);
             self.e.jmp(store);
             self.e.bind(miss);
@@ -1217,34 +1229,31 @@ impl Lower<'_, '_> {
         self.count_tlb_hit();
         self.e.bind(resume);
         let table = self.tlb_table(mmu_idx);
-        let tags = [!is_store, is_store || rmw];
-        self.refills.push(Refill { entry, back, slow, addr, offset, size, table, tags, slot, host });
+        let write = is_store || rmw;
+        self.refills.push(Refill { entry, back, slow, addr, offset, size, table, write, slot, host });
         let (memop, clears_r11) = (memop.0, rmw);
         let addr = (Val::Reg(addr), 0);
-        let sp = SlowPathSite { entry: slow, resume, is_store, memop, mmu_idx, addr, value, out, clears_r11 };
+        let restore = None;
+        let sp = SlowPathSite { entry: slow, resume, is_store, memop, mmu_idx, addr, value, out, clears_r11, restore };
         self.push_slow_path(op, sp);
     }
 
     /// The refill of a cached access's page (see `Refill`).
-    ///   lookup as in `lower_qemu_ldst`, a miss to the slow path; rcx = addend
-    ///   rax = A & PAGE_MASK; [page] = rax; rcx += rax; [host] = rcx; rax = A & ~PAGE_MASK; jmp back
+    ///   lookup as in `lower_qemu_ldst` into rax, a miss to the slow path; rcx = host page
+    ///   [host] = rcx; [page] = A; [page] &= PAGE_MASK; offset = eax; jmp back (rcx, rax kept)
     fn emit_refill(&mut self, r: Refill) {
         self.e.bind(r.entry);
         if r.offset == r.addr {
             self.e.add_mem64(r.addr, RSP, Self::slot_disp(r.slot));
         }
-        self.tlb_lookup(r.addr, r.size, r.table, r.tags, r.slow);
-        let offset_mask = (1u32 << self.layout.page_bits) - 1;
-        self.e.mov_rr(RAX, r.addr);
-        self.e.alu_ri(AluOp::And, RAX, !offset_mask);
-        self.e.store64(RSP, Self::slot_disp(r.slot), RAX);
-        self.e.lea_add64(RCX, RCX, RAX);
+        self.tlb_lookup(r.addr, RAX, r.size, r.table, r.write, r.slow);
         match r.host {
             Some(h) => self.e.mov_rr64(h, RCX),
             None => self.e.store64(RSP, Self::slot_disp(r.slot + 1), RCX),
         }
-        self.e.mov_rr(r.offset, r.addr);
-        self.e.alu_ri(AluOp::And, r.offset, offset_mask);
+        self.e.store64(RSP, Self::slot_disp(r.slot), r.addr);
+        self.e.and_mem64_imm(RSP, Self::slot_disp(r.slot), !((1i32 << self.layout.page_bits) - 1));
+        self.e.mov_rr(r.offset, RAX);
         self.e.jmp(r.back);
     }
 
@@ -1321,22 +1330,12 @@ impl Lower<'_, '_> {
         self.layout.tlb_table_off[(mmu_idx as usize).min(1)]
     }
 
-    /// The TLB lookup of the `size` bytes at `addr` in the table at `table`: the entry's read tag
-    /// (`tags[0]`) and write tag (`tags[1]`) must match the page, else jump to `miss`; on a hit
-    /// rcx = the entry's addend (host address = rcx + addr).
-    fn tlb_lookup(&mut self, addr: Reg, size: u32, table: i32, tags: [bool; 2], miss: DynLabel) {
-        self.tlb_index_and_page(addr, size);
-        for (check, tag) in tags.into_iter().zip([0, 4]) {
-            if check {
-                self.e.cmp_mem32_idx(RAX, ENV_REG, RCX, table + tag);
-                self.e.jcc(0x5, miss);
-            }
-        }
-        self.e.load64_idx(RCX, ENV_REG, RCX, table + 16);
-    }
-
-    /// rcx = offset of the TLB entry for `addr`; eax = the page of the access's last byte.
-    fn tlb_index_and_page(&mut self, addr: Reg, size: u32) {
+    /// The TLB lookup of the `size` bytes at `addr` in the table at `table`, against the write
+    /// tag with `write` (a matching write tag implies a matching read tag, `softmmu/tlb.rs`),
+    /// else the read tag: `offset` = A - tag (`offset` may be `addr` itself). A miss jumps to
+    /// `miss` with rcx still the entry's offset; on a hit `offset` is A's page offset and rcx the
+    /// host page.
+    fn tlb_lookup(&mut self, addr: Reg, offset: Reg, size: u32, table: i32, write: bool, miss: DynLabel) {
         let lay = self.layout;
         let shift = (lay.page_bits - 5) as u8;
         if lay.bmi2 {
@@ -1346,12 +1345,11 @@ impl Lower<'_, '_> {
             self.e.shift_imm(ShiftOp::Shr, RCX, shift);
         }
         self.e.alu_ri(AluOp::And, RCX, ((1u32 << lay.tlb_bits) - 1) << 5);
-        if size == 1 {
-            self.e.mov_rr(RAX, addr);
-        } else {
-            self.e.lea_addi(RAX, addr, size - 1);
-        }
-        self.e.alu_ri(AluOp::And, RAX, !((1u32 << lay.page_bits) - 1));
+        self.e.mov_rr(offset, addr);
+        self.e.sub_mem64_idx(offset, ENV_REG, RCX, table + tag_offset(write));
+        self.e.cmp_ri64(offset, ((1u32 << lay.page_bits) - size) as i32);
+        self.e.jcc(0x7, miss);
+        self.e.load64_idx(RCX, ENV_REG, RCX, table + offset_of!(TlbEntry, host) as i32);
     }
 
     /// With `--stats`: count an inline TLB hit.
@@ -1535,7 +1533,8 @@ impl Lower<'_, '_> {
         self.count_tlb_hit();
         self.e.bind(resume);
         let (memop, value, out, clears_r11) = (memop.0, Some(Val::Reg(v)), None, false);
-        let sp = SlowPathSite { entry, resume, is_store: true, memop, mmu_idx, addr, value, out, clears_r11 };
+        let restore = None;
+        let sp = SlowPathSite { entry, resume, is_store: true, memop, mmu_idx, addr, value, out, clears_r11, restore };
         self.push_slow_path(op, sp);
     }
 
@@ -1544,6 +1543,9 @@ impl Lower<'_, '_> {
     fn emit_slow_path(&mut self, sp: SlowPath) {
         let (site, live) = (sp.site, sp.live);
         self.e.bind(site.entry);
+        if let (Some(disp), (Val::Reg(a), _)) = (site.restore, site.addr) {
+            self.e.add_mem64_idx(a, ENV_REG, RCX, disp);
+        }
         for d in &sp.deferred {
             self.emit_deferred(d);
         }
@@ -1584,6 +1586,11 @@ impl Lower<'_, '_> {
 }
 
 const _: () = assert!(HELPER_EXIT == 1 << 32);
+
+/// The offset in a TLB entry of the tag an access checks.
+fn tag_offset(write: bool) -> i32 {
+    (if write { offset_of!(TlbEntry, addr_write) } else { offset_of!(TlbEntry, addr_read) }) as i32
+}
 
 /// The page slot of a cached access when it has no page: above every zero-extended guest address,
 /// so `A - NO_PAGE` is never a small offset.
