@@ -135,19 +135,26 @@ fn is_plain_temp(ctx: &TcgContext, t: u32) -> bool {
 /// Replace each input of op `i` that is a known copy by its source. A plain temp copied into a
 /// second global keeps its name (`mov g2, t` stays): then `g2` becomes its better name, the last
 /// global written from it, which is the guest register rather than the flags (the frontend sets
-/// `cc_dst` before the register), and the longer-lived of the two.
+/// `cc_dst` before the register), and the longer-lived of the two. So does the value deposited
+/// into a global's low bits (`deposit g2, g2, t, 0, 8` after an 8-bit op), which folding turns
+/// into `mov g2, t` when `g2`'s other bits are known to be zero.
 fn rewrite_inputs(ctx: &mut TcgContext, c: &Copies, i: usize) -> bool {
     let op = ctx.ops[i];
-    let second_global = op.opc == Opcode::Mov && is_global(ctx, op.args[0]) && c.is_redirected(op.args[1]);
-    if second_global {
-        return false;
-    }
+    let into_global = is_global(ctx, op.args[0]);
+    let keeps = |k: usize| {
+        let second_global = match op.opc {
+            Opcode::Mov => k == 1,
+            Opcode::Deposit => k == 2 && op.konst(0) == 0,
+            _ => false,
+        };
+        second_global && into_global && c.is_redirected(op.args[k])
+    };
     let op = &mut ctx.ops[i];
     let first = op.nb_oargs as usize;
     let mut changed = false;
-    for slot in &mut op.args[first..first + op.nb_iargs as usize] {
-        if let Some(s) = c.get(*slot) {
-            *slot = s;
+    for k in first..first + op.nb_iargs as usize {
+        if let Some(s) = c.get(op.args[k]).filter(|_| !keeps(k)) {
+            op.args[k] = s;
             changed = true;
         }
     }
@@ -234,6 +241,18 @@ mod tests {
         check_pass(
             " add_i32 tmp17,eax,$0x1\n mov_i32 edx,tmp17\n mov_i32 ebx,tmp17\n add_i32 ecx,tmp17,edx\n exit_tb $0x0\n",
             " add_i32 tmp17,eax,$0x1\n mov_i32 edx,tmp17\n mov_i32 ebx,tmp17\n add_i32 ecx,ebx,edx\n exit_tb $0x0\n",
+            copy_prop,
+        );
+        // So does the value deposited into a global's low byte (folding may make it a mov)...
+        check_pass(
+            " xor_i32 tmp17,ecx,eax\n mov_i32 cc_dst,tmp17\n deposit_i32 ecx,ecx,tmp17,$0x0,$0x8\n exit_tb $0x0\n",
+            " xor_i32 tmp17,ecx,eax\n mov_i32 cc_dst,tmp17\n deposit_i32 ecx,ecx,tmp17,$0x0,$0x8\n exit_tb $0x0\n",
+            copy_prop,
+        );
+        // ...but not one deposited higher up.
+        check_pass(
+            " xor_i32 tmp17,ecx,eax\n mov_i32 cc_dst,tmp17\n deposit_i32 ecx,ecx,tmp17,$0x8,$0x8\n exit_tb $0x0\n",
+            " xor_i32 tmp17,ecx,eax\n mov_i32 cc_dst,tmp17\n deposit_i32 ecx,ecx,cc_dst,$0x8,$0x8\n exit_tb $0x0\n",
             copy_prop,
         );
         // Once the global changes, the temp is read again.

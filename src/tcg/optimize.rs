@@ -70,6 +70,25 @@ mod tests {
         );
     }
 
+    /// `xor %bl,%cl` after `movzbl (%edx),%ecx`: the byte result is all of ecx, so it is computed
+    /// straight into ecx, and its copy into cc_dst, overwritten before anything reads it, goes.
+    #[test]
+    fn a_byte_op_on_a_zero_extended_register_computes_into_it() {
+        check_pass(
+            concat!(
+                " qemu_ld_i32 tmp20,edx,ub,0\n mov_i32 ecx,tmp20\n",
+                " extract_i32 tmp31,ecx,$0x0,$0x8\n extract_i32 tmp32,ebx,$0x0,$0x8\n xor_i32 tmp33,tmp31,tmp32\n",
+                " mov_i32 cc_dst,tmp33\n deposit_i32 ecx,ecx,tmp33,$0x0,$0x8\n",
+                " shr_i32 tmp36,ebx,$0x8\n mov_i32 cc_dst,tmp36\n mov_i32 ebx,tmp36\n exit_tb $0x0\n",
+            ),
+            concat!(
+                " qemu_ld_i32 ecx,edx,ub,0\n extract_i32 tmp32,ebx,$0x0,$0x8\n xor_i32 ecx,ecx,tmp32\n",
+                " shr_i32 ebx,ebx,$0x8\n mov_i32 cc_dst,ebx\n exit_tb $0x0\n",
+            ),
+            opt,
+        );
+    }
+
     #[test]
     fn a_taken_constant_branch_keeps_its_target() {
         check_pass(
