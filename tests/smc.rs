@@ -219,7 +219,7 @@ fn a_loop_storing_into_translated_code_invalidates_it() {
 
 /// A read-modify-write (`addb $n, (%ebx)`) into translated code: the load and the store share one
 /// TLB lookup, which must check the entry's write tag (a code page sends stores to the slow path):
-/// straight, in a loop whose access address is invariant (looked up once per entry into the TB),
+/// straight (through a register and at a constant address), in a loop whose access address is invariant (looked up once per entry into the TB),
 /// and in a loop walking the bytes of an immediate (keeping the page of its last lookup). The
 /// `dec; jmp` makes the loop's first pass run in the looping TB.
 #[test]
@@ -231,6 +231,12 @@ fn read_modify_writes_into_translated_code_invalidate_it() {
         0x80, 0x03, 0x04, // 10000a: addb $4,(%ebx)
         0xe8, 0x2e, 0x00, 0x00, 0x00, // 10000d: call f
         0xe6, 0xf4, // 100012: out %al,$0xf4
+    ];
+    let constant: &[u8] = &[
+        0xe8, 0x3b, 0x00, 0x00, 0x00, // 100000: call f
+        0x80, 0x05, 0x41, 0x00, 0x10, 0x00, 0x04, // 100005: addb $4,0x100041
+        0xe8, 0x2f, 0x00, 0x00, 0x00, // 10000c: call f
+        0xe6, 0xf4, // 100011: out %al,$0xf4
     ];
     let invariant: &[u8] = &[
         0xbb, 0x41, 0x00, 0x10, 0x00, // 100000: mov $0x100041,%ebx
@@ -258,8 +264,8 @@ fn read_modify_writes_into_translated_code_invalidate_it() {
         0xc1, 0xe8, 0x08, // 10001e: shr $8,%eax
         0xe6, 0xf4, // 100021: out %al,$0xf4
     ];
-    // f's immediate becomes 1 + 4, 1 + 5, and 0x00010102 (f's result shifted right by 8: 1).
-    for (code, imm, status) in [(straight, 5, 5), (invariant, 6, 6), (walking, 0x0001_0102, 1)] {
+    // f's immediate becomes 1 + 4 (twice), 1 + 5, and 0x00010102 (f's result shifted right by 8: 1).
+    for (code, imm, status) in [(straight, 5, 5), (constant, 5, 5), (invariant, 6, 6), (walking, 0x0001_0102, 1)] {
         for (jit, nochain) in MODES {
             let (r, cpu, inval) = run(&[(0x100000, code), (0x100040, f)], jit, nochain);
             assert_eq!(cpu.mem.read(PhysAddr(0x100041), 4), imm, "f's immediate: jit={jit} nochain={nochain}");

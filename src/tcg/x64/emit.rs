@@ -152,6 +152,15 @@ impl<'a> Emitter<'a> {
         dynasm!(self.buf ; .arch x64 ; mov DWORD [Rq(base) + disp], v as i32);
     }
 
+    /// [base + disp] = low `bytes` of v
+    pub fn store_imm(&mut self, base: Reg, disp: i32, v: u32, bytes: u8) {
+        match bytes {
+            1 => dynasm!(self.buf ; .arch x64 ; mov BYTE [Rq(base) + disp], v as i8),
+            2 => dynasm!(self.buf ; .arch x64 ; mov WORD [Rq(base) + disp], v as i16),
+            _ => self.store_imm32(base, disp, v),
+        }
+    }
+
     /// Guest memory access through a host pointer `[host + addr]` (addr zero-extended).
     pub fn load_indexed(&mut self, d: Reg, host: Reg, addr: Reg, bytes: u8, signed: bool) {
         match (bytes, signed) {
@@ -291,6 +300,16 @@ impl<'a> Emitter<'a> {
     /// d += qword [base + index + disp] (64-bit)
     pub fn add_mem64_idx(&mut self, d: Reg, base: Reg, index: Reg, disp: i32) {
         dynasm!(self.buf ; .arch x64 ; add Rq(d), QWORD [Rq(base) + Rq(index) + disp]);
+    }
+
+    /// cmp qword [base + disp], sign-extended v
+    pub fn cmp_mem64_imm(&mut self, base: Reg, disp: i32, v: i32) {
+        dynasm!(self.buf ; .arch x64 ; cmp QWORD [Rq(base) + disp], v);
+    }
+
+    /// d = base + disp (64-bit)
+    pub fn lea64_disp(&mut self, d: Reg, base: Reg, disp: i32) {
+        dynasm!(self.buf ; .arch x64 ; lea Rq(d), [Rq(base) + disp]);
     }
 
     /// cmp d, sign-extended v (64-bit)
@@ -544,6 +563,10 @@ mod tests {
             e.add_mem64_idx(R11, ENV_REG, RCX, 0x400);
             e.load64_idx(RCX, ENV_REG, RCX, 0x410);
             e.and_mem64_imm(RSP, 0x18, -4096);
+            e.cmp_mem64_imm(ENV_REG, 0x400, 0x113000);
+            e.lea64_disp(R11, RCX, 0x898);
+            e.store_imm(RCX, 0x898, 8, 4);
+            e.store_imm(RCX, 0x89c, 0x1ff, 1);
             e.mov_low(RDI, R8, 1);
             e.alu_ri(AluOp::Sub, RBP, 1);
             e.alu_ri(AluOp::Cmp, R12, (-3i32) as u32);
@@ -559,6 +582,10 @@ mod tests {
                 "add 0x400(%r14,%rcx),%r11",
                 "mov 0x410(%r14,%rcx),%rcx",
                 "andq $0xFFFFFFFFFFFFF000,0x18(%rsp)",
+                "cmpq $0x113000,0x400(%r14)",
+                "lea 0x898(%rcx),%r11",
+                "movl $8,0x898(%rcx)",
+                "movb $0xFF,0x89C(%rcx)",
                 "mov %r8b,%dil",
                 "sub $1,%ebp",
                 "cmp $0xFFFFFFFD,%r12d",

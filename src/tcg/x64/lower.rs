@@ -18,7 +18,7 @@ use crate::tcg::opcode::{OpFlags, Opcode};
 use crate::tcg::Runtime;
 use alloc::vec;
 use alloc::vec::Vec;
-use core::mem::offset_of;
+use core::mem::{offset_of, size_of};
 
 /// A value operand after lookup.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -1140,6 +1140,9 @@ impl Lower<'_, '_> {
         let is_store = op.opc == Opcode::QemuSt;
         let addr_t = op.addr_input();
         let (memop, mmu_idx) = (MemOp(op.konst(0)), op.konst(1));
+        if let Some(a) = self.constant_address(addr_t, memop.size()) {
+            return self.lower_constant_access(op, a);
+        }
         // A computed address of a load goes to rdx: r11 may get the host address for a store.
         let scratch = if is_store { R11 } else { RDX };
         let addr = self.address_in(addr_t, scratch);
@@ -1160,6 +1163,63 @@ impl Lower<'_, '_> {
         let clears_r11 = self.rmw_store.is_some();
         let restore = (offset == addr).then(|| table + tag_offset(write));
         let addr = (Val::Reg(addr), 0);
+        let sp =
+            SlowPathSite { entry, resume, is_store, memop: memop.0, mmu_idx, addr, value, out, clears_r11, restore };
+        self.push_slow_path(op, sp);
+    }
+
+    /// The address of an access to `size` bytes at `t` when it is a constant the fast path can
+    /// check against its TLB entry's tag directly: inside one page, whose address is a
+    /// sign-extended 32-bit immediate.
+    fn constant_address(&self, t: Temp, size: u32) -> Option<u32> {
+        let a = self.ctx.const_value(t)?;
+        let page_size = 1u32 << self.layout.page_bits;
+        let fits = (a & (page_size - 1)) + size <= page_size && a < 0x8000_0000;
+        (fits && self.sunk_address(t).is_none()).then_some(a)
+    }
+
+    /// An access at a constant address `A`: its TLB entry and page offset are known.
+    ///   cmp qword [env + table + entry + tag], A & PAGE_MASK; jne slow
+    ///   rcx = [env + table + entry + host]; access [rcx + (A & ~PAGE_MASK)]
+    fn lower_constant_access(&mut self, op: &Op, a: u32) {
+        let is_store = op.opc == Opcode::QemuSt;
+        let (memop, mmu_idx) = (MemOp(op.konst(0)), op.konst(1));
+        let value = is_store.then(|| self.store_value(op));
+        let (entry, resume) = (self.e.buf.new_label(), self.e.buf.new_label());
+        self.rmw_store = if is_store { None } else { self.find_rmw_store() };
+        let write = is_store || self.rmw_store.is_some();
+        let lay = self.layout;
+        let index = (a >> lay.page_bits) & ((1 << lay.tlb_bits) - 1);
+        let entry_off = self.tlb_table(mmu_idx) + (index * size_of::<TlbEntry>() as u32) as i32;
+        let page_offset = (a & ((1 << lay.page_bits) - 1)) as i32;
+        self.e.cmp_mem64_imm(ENV_REG, entry_off + tag_offset(write), (a - page_offset as u32) as i32);
+        self.e.jcc(0x5, entry);
+        self.e.load64(RCX, ENV_REG, entry_off + offset_of!(TlbEntry, host) as i32);
+        if self.rmw_store.is_some() {
+            self.e.lea64_disp(R11, RCX, page_offset);
+        }
+        let size = memop.size() as u8;
+        let out = match value {
+            Some(Val::Imm(c)) => {
+                self.e.store_imm(RCX, page_offset, c, size);
+                None
+            }
+            Some(Val::Reg(r)) => {
+                self.e.store(RCX, page_offset, r, size);
+                None
+            }
+            Some(Val::Mem(..)) => None,
+            None => {
+                let d = self.dest(op.out(0));
+                self.e.load_ext(d, RCX, page_offset, size, memop.signed());
+                let home = (d == RAX).then(|| self.val(op.out(0)));
+                self.put(op.out(0), d);
+                Some((d, home))
+            }
+        };
+        self.count_tlb_hit();
+        self.e.bind(resume);
+        let (clears_r11, addr, restore) = (self.rmw_store.is_some(), (Val::Imm(a), 0), None);
         let sp =
             SlowPathSite { entry, resume, is_store, memop: memop.0, mmu_idx, addr, value, out, clears_r11, restore };
         self.push_slow_path(op, sp);
@@ -1496,13 +1556,15 @@ impl Lower<'_, '_> {
     fn find_rmw_store(&self) -> Option<usize> {
         let ld = self.ops[self.op_index];
         let a = ld.input(0);
-        if !(matches!(self.val(a), Val::Reg(_)) || self.sunk_address(a).is_some()) || ld.out(0) == a {
+        if !(matches!(self.val(a), Val::Reg(_) | Val::Imm(_)) || self.sunk_address(a).is_some()) || ld.out(0) == a {
             return None;
         }
+        let konst = self.ctx.const_value(a);
         for (k, op) in self.ops.iter().enumerate().skip(self.op_index + 1) {
             match op.opc {
                 Opcode::QemuSt => {
-                    let same = op.input(1) == a && op.konst(1) == ld.konst(1);
+                    let same_addr = op.input(1) == a || konst.is_some() && self.ctx.const_value(op.input(1)) == konst;
+                    let same = same_addr && op.konst(1) == ld.konst(1);
                     return (same && MemOp(op.konst(0)).size() == MemOp(ld.konst(0)).size()).then_some(k);
                 }
                 Opcode::InsnStart => {}
@@ -1522,7 +1584,7 @@ impl Lower<'_, '_> {
         let (memop, mmu_idx) = (MemOp(op.konst(0)), op.konst(1));
         let addr = match (self.sunk_address(op.input(1)), self.val(op.input(1))) {
             (Some((base, disp)), _) => (self.val(base), disp),
-            (None, Val::Reg(r)) => (Val::Reg(r), 0),
+            (None, v @ (Val::Reg(_) | Val::Imm(_))) => (v, 0),
             _ => return self.lower_qemu_ldst(op),
         };
         let v = self.in_reg(op.input(0), RDX);
