@@ -91,3 +91,72 @@ fn ret_with_a_known_cc_op_probes_the_jump_cache_inline() {
     let loop_entries = stat(&o, "tbs_executed");
     assert!(loop_entries < 10, "{loop_entries} TBs entered from cpu_exec");
 }
+
+/// The three backends (the JIT with and without chaining, the interpreter) on `code`: all must
+/// exit with `status`. Returns the chained JIT's run.
+fn all_exit_with(name: &str, code: &[u8], status: i32) -> Output {
+    let k = kernel_of(name, code);
+    for extra in [&["-d", "nochain"][..], &["-accel", "tcg,backend=interp"][..]] {
+        assert_eq!(tcg86_on(&k, extra).status.code(), Some(status), "{name} {extra:?}");
+    }
+    let o = tcg86_on(&k, &[]);
+    assert_eq!(o.status.code(), Some(status), "{name} chained");
+    o
+}
+
+/// One `ret` (f's, entered with `add`'s `cc_op` from both call sites) returns to two places in
+/// turn. Its indirect-jump link holds the first (R1); returns to R2 must not take it.
+/// ```text
+///     mov $0x90000, %esp
+///     xor %ebx, %ebx
+///     mov $40, %ecx
+/// 1:  add $1, %ebx
+///     call f
+/// R1: add $2, %ebx
+///     call f
+/// R2: dec %ecx
+///     jne 1b
+///     mov %bl, %al        # 40 * 3 = 120
+///     out %al, $0xf4
+/// f:  ret
+/// ```
+const TWO_CALLERS: &[u8] = &[
+    0xbc, 0x00, 0x00, 0x09, 0x00, 0x31, 0xdb, 0xb9, 0x28, 0x00, 0x00, 0x00, 0x83, 0xc3, 0x01, 0xe8, 0x0f, 0x00, 0x00,
+    0x00, 0x83, 0xc3, 0x02, 0xe8, 0x07, 0x00, 0x00, 0x00, 0x49, 0x75, 0xed, 0x88, 0xd8, 0xe6, 0xf4, 0xc3,
+];
+
+#[test]
+fn a_ret_linked_to_one_return_site_still_reaches_the_other() {
+    let o = all_exit_with("two_callers", TWO_CALLERS, (120 << 1) | 1);
+    // f's link to R1, with the goto_tb links; R2 is found by the jump-cache probe behind it.
+    assert!(stat(&o, "links") >= 1);
+    let loop_entries = stat(&o, "tbs_executed");
+    assert!(loop_entries < 10, "{loop_entries} TBs entered from cpu_exec");
+}
+
+/// The TB a `ret` is linked to is rewritten: the link must lead to the new code. f returns to R,
+/// which adds 1 to ebx and then patches its own immediate to 5 (a store into the running TB:
+/// it completes, R is invalidated, and so is f's link to it). Three passes: 1 + 5 + 5 = 11.
+/// ```text
+///     mov $0x90000, %esp
+///     xor %ebx, %ebx
+///     mov $3, %ecx
+/// 1:  dec %ecx
+///     call f
+/// R:  add $1, %ebx         # imm8 at 0x100034
+///     movb $5, 0x100034
+///     test %ecx, %ecx
+///     jne 1b
+///     mov %bl, %al
+///     out %al, $0xf4
+/// f:  ret
+/// ```
+const RET_TO_PATCHED_CODE: &[u8] = &[
+    0xbc, 0x00, 0x00, 0x09, 0x00, 0x31, 0xdb, 0xb9, 0x03, 0x00, 0x00, 0x00, 0x49, 0xe8, 0x12, 0x00, 0x00, 0x00, 0x83,
+    0xc3, 0x01, 0xc6, 0x05, 0x34, 0x00, 0x10, 0x00, 0x05, 0x85, 0xc9, 0x75, 0xec, 0x88, 0xd8, 0xe6, 0xf4, 0xc3,
+];
+
+#[test]
+fn a_ret_linked_to_rewritten_code_runs_the_new_code() {
+    all_exit_with("ret_to_patched_code", RET_TO_PATCHED_CODE, (11 << 1) | 1);
+}

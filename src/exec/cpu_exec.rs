@@ -17,7 +17,10 @@ use crate::softmmu::PhysAddr;
 use crate::tcg::interp::{self, InterpCode};
 use crate::tcg::ir::HelperRet;
 use crate::tcg::print::dump_ops;
-use crate::tcg::x64::{CodeRegion, CompileError, Compiled, JitCache, JitExitKind, JitLayout, TbInfo, EXIT_REQUESTED};
+use crate::tcg::x64::{
+    CodeRegion, CompileError, Compiled, JitCache, JitExitKind, JitLayout, TbInfo, EXIT_LINK_INDIRECT, EXIT_REQUESTED,
+    INDIRECT_SLOT,
+};
 use crate::tcg::{optimize, Opcode, Runtime, TbExit, TcgContext};
 use alloc::boxed::Box;
 use alloc::format;
@@ -232,8 +235,9 @@ impl Machine {
             code: compiled.is_none().then(|| InterpCode::new(&t.ir)),
             host: compiled.as_ref().map(|c| c.code),
             insns,
-            jmp_sites: compiled.map_or([None; 2], |c| c.jmp_sites),
-            jmp_dest: [None; 2],
+            jmp_sites: compiled.as_ref().map_or([None; 2], |c| c.jmp_sites),
+            indirect: compiled.and_then(|c| c.indirect),
+            jmp_dest: [None; 3],
             incoming: Vec::new(),
             phys_ranges: self.phys_ranges(pc, key.phys_pc, t.size),
             valid: true,
@@ -401,6 +405,7 @@ impl Machine {
         self.cpu.tsc += (budget - self.cpu.icount_budget) as u64;
         match exit {
             TbExit::Exit(v) if v == 1 || v == 2 => Some((last, v as usize - 1)),
+            TbExit::Exit(EXIT_LINK_INDIRECT) => Some((last, INDIRECT_SLOT)),
             TbExit::Exit(_) => None,
             TbExit::Raised { pc, cc_op } => {
                 self.restore_state(last, pc, cc_op);

@@ -5,7 +5,7 @@
 //! invalidated TB stays in the vector (marked invalid, unreachable) until the next flush.
 
 use crate::tcg::interp::InterpCode;
-use crate::tcg::x64::HostCode;
+use crate::tcg::x64::{HostCode, IndirectSite};
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
@@ -39,10 +39,13 @@ pub struct TranslationBlock {
     pub host: Option<HostCode>,
     /// (pc, cc_op) of each guest instruction's `insn_start`, in order.
     pub insns: Vec<(u32, u32)>,
-    /// Patchable jump of each `goto_tb` slot, and where it leads now (QEMU's `jmp_dest`).
+    /// Patchable jump of each `goto_tb` slot, and where it leads now (QEMU's `jmp_dest`); slot
+    /// `INDIRECT_SLOT` is the indirect-jump link (`indirect`), which only leads to TBs on the
+    /// TB's first page.
     pub jmp_sites: [Option<usize>; 2],
-    pub jmp_dest: [Option<TbId>; 2],
-    /// TBs whose `goto_tb` slot jumps here (QEMU's `jmp_list_head`).
+    pub indirect: Option<IndirectSite>,
+    pub jmp_dest: [Option<TbId>; 3],
+    /// TBs whose `goto_tb` slot or indirect-jump link jumps here (QEMU's `jmp_list_head`).
     pub incoming: Vec<(TbId, usize)>,
     /// The guest physical bytes the TB was translated from: (start, length) on its first page and,
     /// when its last instruction runs over, on the next one.

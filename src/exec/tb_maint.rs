@@ -8,18 +8,29 @@
 use super::cpu_exec::Machine;
 use super::log::LogMask;
 use super::tb::TbId;
+use crate::softmmu::tlb::PAGE_MASK;
+use crate::tcg::x64::INDIRECT_SLOT;
 use alloc::format;
 
 impl Machine {
-    /// Patch slot `n` of `from` to jump straight into `to` (QEMU's `tb_add_jump`).
+    /// Patch slot `n` of `from` to jump straight into `to` (QEMU's `tb_add_jump`). The indirect-
+    /// jump link (`INDIRECT_SLOT`) only takes a TB on `from`'s first page, for the reason direct
+    /// jumps are only chained within a page: the virtual-to-physical mapping of another page may
+    /// change while both TBs stay valid (the jump cache is flushed then; links are not).
     pub fn tb_add_jump(&mut self, from: TbId, n: usize, to: TbId) {
         let (Some(jit), true) = (self.jit.as_mut(), self.cpu.chaining) else { return };
         let (src, dst) = (&self.tbs.tbs[from.0 as usize], &self.tbs.tbs[to.0 as usize]);
-        let (Some(site), Some(target)) = (src.jmp_sites.get(n).copied().flatten(), dst.host) else { return };
-        if src.jmp_dest[n].is_some() || !src.valid || !dst.valid {
+        let Some(target) = dst.host else { return };
+        if src.jmp_dest.get(n).is_none_or(|d| d.is_some()) || !src.valid || !dst.valid {
             return;
         }
-        jit.patch_jump(site, target.addr);
+        if n == INDIRECT_SLOT {
+            let Some(site) = src.indirect.filter(|_| src.pc & PAGE_MASK == dst.pc & PAGE_MASK) else { return };
+            jit.link_indirect(&site, dst.pc, target.addr);
+        } else {
+            let Some(site) = src.jmp_sites[n] else { return };
+            jit.patch_jump(site, target.addr);
+        }
         self.tbs.get_mut(from).jmp_dest[n] = Some(to);
         self.tbs.get_mut(to).incoming.push((from, n));
         self.tbs.stats.links += 1;
@@ -48,8 +59,14 @@ impl Machine {
     fn tb_reset_jump(&mut self, from: TbId, n: usize) {
         let tb = self.tbs.get_mut(from);
         tb.jmp_dest[n] = None;
-        if let (Some(site), Some(jit)) = (tb.jmp_sites[n], self.jit.as_mut()) {
-            jit.patch_jump(site, site + 5);
+        let Some(jit) = self.jit.as_mut() else { return };
+        match (n, tb.indirect) {
+            (INDIRECT_SLOT, Some(site)) => jit.unlink_indirect(&site),
+            _ => {
+                if let Some(site) = tb.jmp_sites.get(n).copied().flatten() {
+                    jit.patch_jump(site, site + 5);
+                }
+            }
         }
     }
 
@@ -68,7 +85,7 @@ impl Machine {
         for (from, n) in core::mem::take(&mut self.tbs.get_mut(id).incoming) {
             self.tb_reset_jump(from, n);
         }
-        for n in 0..2 {
+        for n in 0..=INDIRECT_SLOT {
             if let Some(to) = self.tbs.get_mut(id).jmp_dest[n].take() {
                 self.tbs.get_mut(to).incoming.retain(|&(f, s)| !(f == id && s == n));
             }

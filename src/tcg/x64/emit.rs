@@ -302,6 +302,15 @@ impl<'a> Emitter<'a> {
         dynasm!(self.buf ; .arch x64 ; add Rq(d), QWORD [Rq(base) + Rq(index) + disp]);
     }
 
+    /// cmp d, imm32 (always the 4-byte immediate, the instruction's last bytes: patchable)
+    pub fn cmp_ri32_wide(&mut self, d: Reg, v: u32) {
+        if d >= 8 {
+            self.buf.push(0x41);
+        }
+        self.buf.extend(&[0x81, 0xf8 | (d & 7)]);
+        self.buf.push_u32(v);
+    }
+
     /// cmp qword [base + disp], sign-extended v
     pub fn cmp_mem64_imm(&mut self, base: Reg, disp: i32, v: i32) {
         dynasm!(self.buf ; .arch x64 ; cmp QWORD [Rq(base) + disp], v);
@@ -564,6 +573,9 @@ mod tests {
             e.load64_idx(RCX, ENV_REG, RCX, 0x410);
             e.and_mem64_imm(RSP, 0x18, -4096);
             e.cmp_mem64_imm(ENV_REG, 0x400, 0x113000);
+            e.cmp_ri32_wide(RSI, 0);
+            e.cmp_ri32_wide(R9, 0x100c3d);
+            e.mov_ri64(RAX, 0);
             e.lea64_disp(R11, RCX, 0x898);
             e.store_imm(RCX, 0x898, 8, 4);
             e.store_imm(RCX, 0x89c, 0x1ff, 1);
@@ -583,6 +595,9 @@ mod tests {
                 "mov 0x410(%r14,%rcx),%rcx",
                 "andq $0xFFFFFFFFFFFFF000,0x18(%rsp)",
                 "cmpq $0x113000,0x400(%r14)",
+                "cmp $0,%esi",
+                "cmp $0x100C3D,%r9d",
+                "movabs $0,%rax",
                 "lea 0x898(%rcx),%r11",
                 "movl $8,0x898(%rcx)",
                 "movb $0xFF,0x89C(%rcx)",

@@ -10,7 +10,7 @@ use super::emit::{x86_cc, AluOp, Emitter, Reg, ShiftOp, BUDGET_REG, ENV_REG, R11
 use super::hoist::{self, Site};
 use super::loop_defer::{loop_deferral, LoopDeferral};
 use super::regalloc::{plan, surely_pinned, Home, Plan, MAX_SLOTS, POOL_REGS};
-use super::{ret_word, CompileError, JitLayout, TbInfo, EXIT_REQUESTED, RET_RAISED};
+use super::{ret_word, CompileError, IndirectSite, JitLayout, TbInfo, EXIT_LINK_INDIRECT, EXIT_REQUESTED, RET_RAISED};
 use crate::cpu::jmp_cache::{TbJmpCache, TB_JMP_CACHE_BITS, TB_JMP_CACHE_SIZE};
 use crate::softmmu::TlbEntry;
 use crate::tcg::ir::{Cond, HelperFlags, LookupKey, MemOp, Op, TcgContext, Temp, HELPER_EXIT};
@@ -126,6 +126,8 @@ struct Lower<'a, 'c> {
     epilogue: usize,
     tb: TbInfo,
     jmp_offsets: [Option<usize>; 2],
+    /// The patchable fields of this TB's indirect-jump link, if its `lookup_tb_ptr` has one.
+    indirect: Option<IndirectSite>,
     budget_stop: Option<DynLabel>,
     /// The TB's body, after the entry code (the target of in-TB back edges).
     body: Option<DynLabel>,
@@ -161,6 +163,8 @@ pub struct Lowered {
     pub insn_offsets: Vec<u32>,
     /// Buffer offsets of the `goto_tb` jumps.
     pub jmp_offsets: [Option<usize>; 2],
+    /// Host addresses of the indirect-jump link's fields.
+    pub indirect: Option<IndirectSite>,
 }
 
 /// Compile one TB into `buf`.
@@ -209,6 +213,7 @@ pub fn compile(
         epilogue,
         tb,
         jmp_offsets: [None; 2],
+        indirect: None,
         budget_stop: None,
         body: None,
         self_slots: ctx.goto_tb_self.map(|s| s && tb.chain),
@@ -242,9 +247,9 @@ pub fn compile(
     l.exit_with(0);
     l.emit_out_of_line();
     let insn_offsets = core::mem::take(&mut l.insn_offsets);
-    let jmp_offsets = l.jmp_offsets;
+    let (jmp_offsets, indirect) = (l.jmp_offsets, l.indirect);
     let size = l.e.buf.finish().map_err(|_| CompileError::BufferFull)?;
-    Ok(Lowered { size, insn_offsets, jmp_offsets })
+    Ok(Lowered { size, insn_offsets, jmp_offsets, indirect })
 }
 
 /// The register plan, the deferred ops and the sunk address ops (`Site::addr_def`) of a TB with
@@ -976,9 +981,12 @@ impl Lower<'_, '_> {
         }
     }
 
-    /// The helper's jump-cache lookup inline, with the key's CS base and flags as constants:
+    /// The helper's jump-cache lookup inline, with the key's CS base and flags as constants, behind
+    /// the TB's indirect-jump link (`IndirectSite`, patched by the exec loop):
     ///   eax = [env + eip] + cs_base         ; the register eip was just stored from, if any
-    ///   rcx = table + 32 * ((eax ^ eax >> 12 ^ flags_hash) & (size - 1))
+    ///   cmp eax, LINKED_PC; jne probe       ; unlinked: jne miss (goto_ptr leaves to be linked)
+    ///   movabs rax, LINKED_HOST; jmp done
+    ///   probe: rcx = table + 32 * ((eax ^ eax >> 12 ^ flags_hash) & (size - 1))
     ///   rax = [rcx] == eax && [rcx + 8] == flags && [rcx + 4] == cs_base ? [rcx + 16] : 0
     /// With a CS base of 0 one 64-bit compare checks pc and CS base (the pc register's high half
     /// is clear).
@@ -998,6 +1006,15 @@ impl Lower<'_, '_> {
                 RAX
             }
         };
+        let (miss, done) = (self.e.buf.new_label(), self.e.buf.new_label());
+        self.e.cmp_ri32_wide(pc, 0);
+        let linked_pc = self.e.buf.addr() - 4;
+        self.e.jcc(0x5, miss);
+        let jne_rel = self.e.buf.addr() - 4;
+        self.e.mov_ri64(RAX, 0);
+        let linked_host = self.e.buf.addr() - 8;
+        self.e.jmp(done);
+        let probe = self.e.buf.addr();
         let mask = (TB_JMP_CACHE_SIZE - 1) as u32;
         self.e.mov_rr(RCX, pc);
         self.e.shift_imm(ShiftOp::Shr, RCX, TB_JMP_CACHE_BITS as u8);
@@ -1009,7 +1026,6 @@ impl Lower<'_, '_> {
         self.e.alu_ri(AluOp::And, RCX, mask);
         self.e.shift_imm(ShiftOp::Shl, RCX, 5);
         self.e.add_mem64(RCX, ENV_REG, lay.jmp_cache_off);
-        let (miss, done) = (self.e.buf.new_label(), self.e.buf.new_label());
         if cs_base == 0 {
             self.e.cmp_mem64(pc, RCX, 0);
             self.e.jcc(0x5, miss);
@@ -1024,8 +1040,10 @@ impl Lower<'_, '_> {
         self.e.load64(RAX, RCX, 16);
         self.e.jmp(done);
         self.e.bind(miss);
+        let unlinked = self.e.buf.addr();
         self.e.mov_ri(RAX, 0);
         self.e.bind(done);
+        self.indirect = Some(IndirectSite { linked_pc, jne_rel, linked_host, probe, unlinked });
     }
 
     /// goto_ptr: write back pinned globals (unless the helper call of `lookup_tb_ptr` just did);
@@ -1051,7 +1069,9 @@ impl Lower<'_, '_> {
         self.e.jcc(0x4, to_loop);
         self.e.jmp_reg(target);
         self.e.bind(to_loop);
-        self.e.mov_ri64(RAX, ret_word(self.tb.id, 0));
+        // Through a link that is not set (or a jump cache miss): the exec loop links it.
+        let value = if self.indirect.is_some() { u64::from(EXIT_LINK_INDIRECT) } else { 0 };
+        self.e.mov_ri64(RAX, ret_word(self.tb.id, value));
         self.e.jmp_abs(self.epilogue);
     }
 

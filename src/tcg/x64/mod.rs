@@ -40,6 +40,28 @@ pub const fn ret_word(tb_id: u32, value: u64) -> u64 {
 /// entry and did not run.
 pub const EXIT_REQUESTED: u32 = 3;
 
+/// The exit value of a `goto_ptr` that found no code through its TB's indirect-jump link: the
+/// exec loop links the link (slot [`INDIRECT_SLOT`]) to the TB it runs next.
+pub const EXIT_LINK_INDIRECT: u32 = 4;
+
+/// The jump slot of a TB's indirect-jump link, after the two `goto_tb` slots.
+pub const INDIRECT_SLOT: usize = 2;
+
+/// The patchable fields (execute-view addresses) of the link in front of a TB's inline
+/// jump-cache probe: one cached target of its indirect jump (`ret`, mostly), checked by pc.
+///   cmp pc, imm32 [linked_pc]; jne rel32 [jne_rel] -> `unlinked` (leave, to be linked) or `probe`
+///   movabs rax, imm64 [linked_host]            ; the target's code, 0 when unlinked
+/// Linking writes the target's pc and code and points the `jne` at the probe; unlinking writes
+/// code 0 and points the `jne` back at `unlinked`, so every pc leaves to be linked again.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct IndirectSite {
+    pub linked_pc: usize,
+    pub jne_rel: usize,
+    pub linked_host: usize,
+    pub probe: usize,
+    pub unlinked: usize,
+}
+
 /// Stack frame below the saved registers: spill slots, 16-byte aligned at TB entry.
 const FRAME: i32 = 8 * regalloc::MAX_SLOTS as i32 + 8;
 
@@ -124,6 +146,7 @@ pub struct Compiled {
     pub insn_offsets: alloc::vec::Vec<u32>,
     /// Host address of the patchable `jmp rel32` of each `goto_tb` slot.
     pub jmp_sites: [Option<usize>; 2],
+    pub indirect: Option<IndirectSite>,
 }
 
 /// How JIT code was left: which TB left (chained TBs may have run before it) and how.
@@ -204,7 +227,8 @@ impl JitCache {
         self.used = (start + out.size).next_multiple_of(16).min(self.region.len);
         self.bytes_emitted += out.size as u64;
         let jmp_sites = out.jmp_offsets.map(|o| o.map(|o| base + o));
-        Ok(Compiled { code: HostCode { addr: base, size: out.size }, insn_offsets: out.insn_offsets, jmp_sites })
+        let code = HostCode { addr: base, size: out.size };
+        Ok(Compiled { code, insn_offsets: out.insn_offsets, jmp_sites, indirect: out.indirect })
     }
 
     /// Forget every TB (the prologue and epilogue stay).
@@ -249,12 +273,36 @@ impl JitCache {
     /// `site` and `target` are execute-view addresses; the displacement is written through the
     /// read-write view.
     pub fn patch_jump(&mut self, site: usize, target: usize) {
+        self.patch_rel32(site + 1, target);
+    }
+
+    /// Point the indirect-jump link `site` at the TB at guest `pc` whose code is at `host`.
+    pub fn link_indirect(&mut self, site: &IndirectSite, pc: u32, host: usize) {
+        self.patch(site.linked_pc, &pc.to_le_bytes());
+        self.patch(site.linked_host, &(host as u64).to_le_bytes());
+        self.patch_rel32(site.jne_rel, site.probe);
+    }
+
+    /// Undo `link_indirect`.
+    pub fn unlink_indirect(&mut self, site: &IndirectSite) {
+        self.patch(site.linked_host, &0u64.to_le_bytes());
+        self.patch_rel32(site.jne_rel, site.unlinked);
+    }
+
+    /// Point the rel32 field at `field` (the last 4 bytes of a jump) to `target`.
+    fn patch_rel32(&mut self, field: usize, target: usize) {
+        let rel = (target as isize - (field as isize + 4)) as i32;
+        self.patch(field, &rel.to_le_bytes());
+    }
+
+    /// Write `bytes` over the code at `addr` (an execute-view address), through the read-write
+    /// view.
+    fn patch(&mut self, addr: usize, bytes: &[u8]) {
         let used = CodeRegion { len: self.used, ..self.region };
-        let Some(jmp) = used.rw_alias(site, 5) else { return };
-        let rel = (target as isize - (site as isize + 5)) as i32;
-        // SAFETY: the 5 bytes at `jmp` lie inside the used part of our region (checked by
-        // `rw_alias`) and hold a `jmp rel32` emitted by `lower`, whose rel32 field starts at byte 1;
-        // single-threaded, so no CPU runs it meanwhile.
-        unsafe { core::ptr::copy_nonoverlapping(rel.to_le_bytes().as_ptr(), jmp.add(1), 4) };
+        let Some(p) = used.rw_alias(addr, bytes.len()) else { return };
+        // SAFETY: the bytes at `p` lie inside the used part of our region (checked by `rw_alias`)
+        // and hold a field of an instruction emitted by `lower` (a rel32 or immediate the caller
+        // names); single-threaded, so no CPU runs it meanwhile.
+        unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len()) };
     }
 }
