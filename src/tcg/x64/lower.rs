@@ -985,7 +985,7 @@ impl Lower<'_, '_> {
     /// the TB's indirect-jump link (`IndirectSite`, patched by the exec loop):
     ///   eax = [env + eip] + cs_base         ; the register eip was just stored from, if any
     ///   cmp eax, LINKED_PC; jne probe       ; unlinked: jne miss (goto_ptr leaves to be linked)
-    ///   movabs rax, LINKED_HOST; jmp done
+    ///   write the pinned globals back; jmp LINKED_TB   ; unlinked: jmp miss
     ///   probe: rcx = table + 32 * ((eax ^ eax >> 12 ^ flags_hash) & (size - 1))
     ///   rax = [rcx] == eax && [rcx + 8] == flags && [rcx + 4] == cs_base ? [rcx + 16] : 0
     /// With a CS base of 0 one 64-bit compare checks pc and CS base (the pc register's high half
@@ -1011,9 +1011,10 @@ impl Lower<'_, '_> {
         let linked_pc = self.e.buf.addr() - 4;
         self.e.jcc(0x5, miss);
         let jne_rel = self.e.buf.addr() - 4;
-        self.e.mov_ri64(RAX, 0);
-        let linked_host = self.e.buf.addr() - 8;
-        self.e.jmp(done);
+        self.sync_pinned();
+        let jmp_site = self.e.buf.addr();
+        self.e.jmp_next();
+        self.e.jmp(miss);
         let probe = self.e.buf.addr();
         let mask = (TB_JMP_CACHE_SIZE - 1) as u32;
         self.e.mov_rr(RCX, pc);
@@ -1043,7 +1044,7 @@ impl Lower<'_, '_> {
         let unlinked = self.e.buf.addr();
         self.e.mov_ri(RAX, 0);
         self.e.bind(done);
-        self.indirect = Some(IndirectSite { linked_pc, jne_rel, linked_host, probe, unlinked });
+        self.indirect = Some(IndirectSite { linked_pc, jne_rel, jmp_site, probe, unlinked });
     }
 
     /// goto_ptr: write back pinned globals (unless the helper call of `lookup_tb_ptr` just did);

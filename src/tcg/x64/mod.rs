@@ -50,14 +50,15 @@ pub const INDIRECT_SLOT: usize = 2;
 /// The patchable fields (execute-view addresses) of the link in front of a TB's inline
 /// jump-cache probe: one cached target of its indirect jump (`ret`, mostly), checked by pc.
 ///   cmp pc, imm32 [linked_pc]; jne rel32 [jne_rel] -> `unlinked` (leave, to be linked) or `probe`
-///   movabs rax, imm64 [linked_host]            ; the target's code, 0 when unlinked
-/// Linking writes the target's pc and code and points the `jne` at the probe; unlinking writes
-/// code 0 and points the `jne` back at `unlinked`, so every pc leaves to be linked again.
+///   write the pinned globals back; jmp rel32 [jmp_site] -> the target's code, or (unlinked) the
+///   next instruction, a jump to `unlinked`
+/// Linking writes the target's pc, points the `jne` at the probe and the `jmp` at the target;
+/// unlinking points both back at `unlinked`, so every pc leaves to be linked again.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct IndirectSite {
     pub linked_pc: usize,
     pub jne_rel: usize,
-    pub linked_host: usize,
+    pub jmp_site: usize,
     pub probe: usize,
     pub unlinked: usize,
 }
@@ -279,13 +280,13 @@ impl JitCache {
     /// Point the indirect-jump link `site` at the TB at guest `pc` whose code is at `host`.
     pub fn link_indirect(&mut self, site: &IndirectSite, pc: u32, host: usize) {
         self.patch(site.linked_pc, &pc.to_le_bytes());
-        self.patch(site.linked_host, &(host as u64).to_le_bytes());
+        self.patch_jump(site.jmp_site, host);
         self.patch_rel32(site.jne_rel, site.probe);
     }
 
     /// Undo `link_indirect`.
     pub fn unlink_indirect(&mut self, site: &IndirectSite) {
-        self.patch(site.linked_host, &0u64.to_le_bytes());
+        self.patch_jump(site.jmp_site, site.jmp_site + 5);
         self.patch_rel32(site.jne_rel, site.unlinked);
     }
 
