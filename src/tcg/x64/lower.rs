@@ -68,6 +68,13 @@ struct SlowPath {
     unwritten: Vec<i32>,
 }
 
+/// Where a guest access reaches host memory: `[base + index]` or `[base + disp]`.
+#[derive(Copy, Clone)]
+enum HostAddr {
+    Indexed(Reg, Reg),
+    Disp(Reg, i32),
+}
+
 /// The out-of-line lookup of an access that keeps its last page (`hoist.rs`): on a hit it fills the
 /// page's two slots and goes back to the access with rcx = host page, rax = offset; on a miss it
 /// goes to the access's slow path.
@@ -1178,7 +1185,7 @@ impl Lower<'_, '_> {
         if self.rmw_store.is_some() {
             self.e.lea_add64(R11, RCX, offset);
         }
-        let out = self.access_at(op, value, RCX, offset);
+        let out = self.access_at(op, value, HostAddr::Indexed(RCX, offset));
         self.count_tlb_hit();
         self.e.bind(resume);
         let clears_r11 = self.rmw_store.is_some();
@@ -1219,25 +1226,7 @@ impl Lower<'_, '_> {
         if self.rmw_store.is_some() {
             self.e.lea64_disp(R11, RCX, page_offset);
         }
-        let size = memop.size() as u8;
-        let out = match value {
-            Some(Val::Imm(c)) => {
-                self.e.store_imm(RCX, page_offset, c, size);
-                None
-            }
-            Some(Val::Reg(r)) => {
-                self.e.store(RCX, page_offset, r, size);
-                None
-            }
-            Some(Val::Mem(..)) => None,
-            None => {
-                let d = self.dest(op.out(0));
-                self.e.load_ext(d, RCX, page_offset, size, memop.signed());
-                let home = (d == RAX).then(|| self.val(op.out(0)));
-                self.put(op.out(0), d);
-                Some((d, home))
-            }
-        };
+        let out = self.access_at(op, value, HostAddr::Disp(RCX, page_offset));
         self.count_tlb_hit();
         self.e.bind(resume);
         let (clears_r11, addr, restore) = (self.rmw_store.is_some(), (Val::Imm(a), 0), None);
@@ -1306,7 +1295,7 @@ impl Lower<'_, '_> {
         if rmw {
             self.e.lea_add64(R11, base, offset);
         }
-        let out = self.access_at(op, value, base, offset);
+        let out = self.access_at(op, value, HostAddr::Indexed(base, offset));
         self.count_tlb_hit();
         self.e.bind(resume);
         let table = self.tlb_table(mmu_idx);
@@ -1359,18 +1348,23 @@ impl Lower<'_, '_> {
         }
     }
 
-    /// The access itself at host address `[base + index]`: the store of `value`, or the load into
-    /// the op's output. Returns what the slow path needs to know of the load's output.
-    fn access_at(&mut self, op: &Op, value: Option<Val>, base: Reg, index: Reg) -> Option<(Reg, Option<Val>)> {
+    /// The access itself at host address `at`: the store of `value`, or the load into the op's
+    /// output. Returns what the slow path needs to know of the load's output.
+    fn access_at(&mut self, op: &Op, value: Option<Val>, at: HostAddr) -> Option<(Reg, Option<Val>)> {
         let memop = MemOp(op.konst(0));
         let size = memop.size() as u8;
-        match value {
-            Some(Val::Imm(c)) => self.e.store_indexed_imm(base, index, c, size),
-            Some(Val::Reg(r)) => self.e.store_indexed(base, index, r, size),
-            Some(Val::Mem(..)) => {}
-            None => {
+        match (value, at) {
+            (Some(Val::Imm(c)), HostAddr::Indexed(b, i)) => self.e.store_indexed_imm(b, i, c, size),
+            (Some(Val::Imm(c)), HostAddr::Disp(b, d)) => self.e.store_imm(b, d, c, size),
+            (Some(Val::Reg(r)), HostAddr::Indexed(b, i)) => self.e.store_indexed(b, i, r, size),
+            (Some(Val::Reg(r)), HostAddr::Disp(b, d)) => self.e.store(b, d, r, size),
+            (Some(Val::Mem(..)), _) => {}
+            (None, _) => {
                 let d = self.dest(op.out(0));
-                self.e.load_indexed(d, base, index, size, memop.signed());
+                match at {
+                    HostAddr::Indexed(b, i) => self.e.load_indexed(d, b, i, size, memop.signed()),
+                    HostAddr::Disp(b, disp) => self.e.load_ext(d, b, disp, size, memop.signed()),
+                }
                 let home = (d == RAX).then(|| self.val(op.out(0)));
                 self.put(op.out(0), d);
                 return Some((d, home));
@@ -1386,22 +1380,14 @@ impl Lower<'_, '_> {
     ///   done:
     fn lower_hoisted(&mut self, op: &Op, slot: u32) {
         let (fast, done) = (self.e.buf.new_label(), self.e.buf.new_label());
-        let memop = MemOp(op.konst(0));
-        let size = memop.size() as u8;
         self.e.load64(R11, RSP, Self::slot_disp(slot));
         self.e.test_rr64(R11, R11);
         self.e.jcc(0x5, fast);
         self.lower_qemu_ldst(op);
         self.e.jmp(done);
         self.e.bind(fast);
-        if op.opc == Opcode::QemuSt {
-            let v = self.in_reg(op.input(0), RDX);
-            self.e.store(R11, 0, v, size);
-        } else {
-            let d = self.dest(op.out(0));
-            self.e.load_ext(d, R11, 0, size, memop.signed());
-            self.put(op.out(0), d);
-        }
+        let value = (op.opc == Opcode::QemuSt).then(|| self.store_value(op));
+        self.access_at(op, value, HostAddr::Disp(R11, 0));
         self.count_tlb_hit();
         self.e.bind(done);
     }
