@@ -8,10 +8,11 @@
 //! `movcond` or `brcond` whose outcome is known is decided; a zero-extension of a value whose
 //! high bits are known to be zero (`zmask.rs`) is a move, and so is an add or sub that undoes the
 //! one that computed its input (`inverse.rs`): `brcond` becomes `br` when always
-//! taken and disappears when never taken; a `brcond` testing a difference for (in)equality with 0
-//! compares its operands. Commutative ops and comparisons get a constant operand
-//! second. `mov x,x` is removed. No op with a side effect is removed or created here, except
-//! decided branches.
+//! taken and disappears when never taken; a `brcond` or `setcond` testing a difference for
+//! (in)equality with 0 compares its operands, also when it tests the low byte of the difference of
+//! two bytes (`cmp %dl,%al; je`); the low bits of a deposit are the value deposited there.
+//! Commutative ops and comparisons get a constant operand second. `mov x,x` is removed. No op
+//! with a side effect is removed or created here, except decided branches.
 
 use super::effects::may_change_globals;
 use super::interp::eval_pure;
@@ -61,10 +62,18 @@ fn fold_op(ctx: &mut TcgContext, facts: &Facts, op: &Op, out: &mut Vec<Op>) -> b
         Opcode::BrCond => return fold_brcond(ctx, facts, op, out),
         Opcode::Mulu2 | Opcode::Muls2 => return fold_mul2(ctx, op, out),
         _ if op.flags().contains(OpFlags::PURE) => {
-            let narrow = || facts.zm.redundant_zero_extension(ctx, op).map(Value::Copy);
+            let narrow = || facts.zm.redundant_zero_extension(ctx, op).or_else(|| low_of_deposit(ctx, facts, op));
+            let narrow = || narrow().map(Value::Copy);
             let undone = || facts.inv.undone(op).map(Value::Copy);
             if let Some(v) = all_const(ctx, op).or_else(|| simplify(ctx, op)).or_else(narrow).or_else(undone) {
                 out.push(mov_value(ctx, op.out(0), v));
+                return true;
+            }
+            let cond = || Cond::from_u32(op.konst(0));
+            if let Some((a, b)) =
+                (op.opc == Opcode::SetCond).then(cond).flatten().and_then(|c| equal_operands(ctx, facts, c, op))
+            {
+                out.push(Op::new(Opcode::SetCond, &[op.args[0], a, b, op.konst(0)]));
                 return true;
             }
         }
@@ -113,10 +122,32 @@ fn fold_brcond(ctx: &TcgContext, facts: &Facts, op: &Op, out: &mut Vec<Op>) -> b
     true
 }
 
-/// `(a, b)` when `op` tests `a - b` for (in)equality with 0.
+/// `(a, b)` when `op` (a `brcond` or `setcond`) tests `a - b` for (in)equality with 0, or the
+/// low n bits of `a - b` where `a` and `b` are below 2^n (a byte compare: `cmp %dl,%al; je`).
 fn equal_operands(ctx: &TcgContext, facts: &Facts, cond: Cond, op: &Op) -> Option<(u32, u32)> {
-    let zero = ctx.const_value(Temp(op.args[1])) == Some(0);
-    (matches!(cond, Cond::Eq | Cond::Ne) && zero).then(|| facts.inv.difference(op.args[0])).flatten()
+    let o = op.nb_oargs as usize;
+    let (t, zero) = (op.args[o], ctx.const_value(Temp(op.args[o + 1])) == Some(0));
+    if !(matches!(cond, Cond::Eq | Cond::Ne) && zero) {
+        return None;
+    }
+    if let Some(d) = facts.inv.difference(t) {
+        return Some(d);
+    }
+    let (x, len) = facts.inv.low_bits_of(t)?;
+    let (a, b) = facts.inv.difference(x)?;
+    let fits = |v: u32| len < 32 && facts.zm.get(ctx, v) >> len == 0;
+    (fits(a) && fits(b)).then_some((a, b))
+}
+
+/// `extract d,t,0,n` where `t` holds `v` deposited into its low m >= n bits, `v` below 2^n: `v`
+/// (`sete %al; movzbl %al,%eax`).
+fn low_of_deposit(ctx: &TcgContext, facts: &Facts, op: &Op) -> Option<u32> {
+    if op.opc != Opcode::Extract || op.konst(0) != 0 {
+        return None;
+    }
+    let n = op.konst(1);
+    let (v, m) = facts.inv.deposited(op.args[1])?;
+    (m >= n && n < 32 && facts.zm.get(ctx, v) >> n == 0).then_some(v)
 }
 
 /// `mulu2`/`muls2` of two constants: two moves.
@@ -359,6 +390,38 @@ mod tests {
         check_pass(&code(sub, "cc_dst,$0x0,lt"), &code(sub, "cc_dst,$0x0,lt"), fold);
         let changed = "sub_i32 cc_dst,eax,ebx\n add_i32 eax,eax,$0x1";
         check_pass(&code(changed, "cc_dst,$0x0,ne"), &code(changed, "cc_dst,$0x0,ne"), fold);
+    }
+
+    #[test]
+    fn a_byte_compare_compares_the_bytes() {
+        // `cmp %dl,%al; je` / `sete`: the low byte of the difference of two zero-extended bytes
+        // is 0 exactly when they are equal.
+        let bytes = " extract_i32 tmp17,eax,$0x0,$0x8\n extract_i32 tmp18,edx,$0x0,$0x8\n sub_i32 cc_dst,tmp17,tmp18\n";
+        let low = " extract_i32 tmp19,cc_dst,$0x0,$0x8\n";
+        f(
+            &alloc::format!("{bytes}{low} setcond_i32 ecx,tmp19,$0x0,eq"),
+            &alloc::format!("{bytes}{low} setcond_i32 ecx,tmp17,tmp18,eq"),
+        );
+        f(
+            &alloc::format!("{bytes}{low} brcond_i32 tmp19,$0x0,ne,$L0\n set_label $L0"),
+            &alloc::format!("{bytes}{low} brcond_i32 tmp17,tmp18,ne,$L0\n set_label $L0"),
+        );
+        // Not when an operand may be wider than the compared bits (0x100 - 0 has a zero low byte).
+        let wide = " extract_i32 tmp17,eax,$0x0,$0x10\n extract_i32 tmp18,edx,$0x0,$0x8\n sub_i32 cc_dst,tmp17,tmp18\n";
+        let keep = alloc::format!("{wide}{low} setcond_i32 ecx,tmp19,$0x0,eq");
+        f(&keep, &keep);
+    }
+
+    #[test]
+    fn the_low_bits_of_a_deposit_are_what_was_deposited() {
+        // `sete %al; movzbl %al,%eax`: the flag is below 2^8.
+        let set = " setcond_i32 tmp22,ebx,ecx,eq\n deposit_i32 eax,eax,tmp22,$0x0,$0x8\n";
+        f(&alloc::format!("{set} extract_i32 eax,eax,$0x0,$0x8"), &alloc::format!("{set} mov_i32 eax,tmp22"));
+        // Not when more bits are kept than were deposited, or the deposited value may be wider.
+        let keep = alloc::format!("{set} extract_i32 eax,eax,$0x0,$0x10");
+        f(&keep, &keep);
+        let wide = " deposit_i32 eax,eax,ebx,$0x0,$0x8\n extract_i32 ecx,eax,$0x0,$0x8";
+        f(wide, wide);
     }
 
     #[test]

@@ -4,6 +4,10 @@
 //! the flags), so the rebuilt operand becomes the operand itself. Facts hold while none of the
 //! temps involved is written; all end at block boundaries, and those about globals also where a
 //! global may change behind the IR's back (`effects.rs`).
+//!
+//! It also remembers which temps are the low bits of another (`extract t,x,0,n`) and which hold
+//! a value deposited into the low bits of another (`deposit t,y,v,0,n`), for folding byte
+//! compares and byte results (`fold.rs`).
 
 use super::effects::is_global;
 use super::ir::{Op, TcgContext};
@@ -11,12 +15,14 @@ use super::opcode::{OpFlags, Opcode};
 use alloc::vec;
 use alloc::vec::Vec;
 
-/// How a temp was computed: `op` applied to `a` and `b`.
+/// How a temp was computed: `op` applied to `a` and `b` (for `extract` and `deposit` at bit 0,
+/// `len` bits: `extract` has `b == a`, `deposit` deposits `b`, and `a` is none).
 #[derive(Copy, Clone, PartialEq, Eq)]
 struct Def {
     op: Opcode,
     a: u32,
     b: u32,
+    len: u32,
 }
 
 pub struct Inverses {
@@ -39,13 +45,13 @@ impl Inverses {
         let def = |x: u32| self.def.get(x as usize).copied().flatten();
         match op.opc {
             Opcode::Add => match (def(t), def(u)) {
-                (Some(Def { op: Opcode::Sub, a, b }), _) if b == u => Some(a),
-                (_, Some(Def { op: Opcode::Sub, a, b })) if b == t => Some(a),
+                (Some(Def { op: Opcode::Sub, a, b, .. }), _) if b == u => Some(a),
+                (_, Some(Def { op: Opcode::Sub, a, b, .. })) if b == t => Some(a),
                 _ => None,
             },
             Opcode::Sub => match def(t)? {
-                Def { op: Opcode::Add, a, b } if b == u => Some(a),
-                Def { op: Opcode::Add, a, b } if a == u => Some(b),
+                Def { op: Opcode::Add, a, b, .. } if b == u => Some(a),
+                Def { op: Opcode::Add, a, b, .. } if a == u => Some(b),
                 _ => None,
             },
             _ => None,
@@ -55,7 +61,25 @@ impl Inverses {
     /// `(a, b)` when temp `t` holds `a - b` (both unchanged since).
     pub fn difference(&self, t: u32) -> Option<(u32, u32)> {
         match self.def.get(t as usize).copied().flatten()? {
-            Def { op: Opcode::Sub, a, b } => Some((a, b)),
+            Def { op: Opcode::Sub, a, b, .. } => Some((a, b)),
+            _ => None,
+        }
+    }
+
+    /// `(x, len)` when temp `t` holds the low `len` bits of `x` (`extract t,x,0,len`, both
+    /// unchanged since).
+    pub fn low_bits_of(&self, t: u32) -> Option<(u32, u32)> {
+        match self.def.get(t as usize).copied().flatten()? {
+            Def { op: Opcode::Extract, a, len, .. } => Some((a, len)),
+            _ => None,
+        }
+    }
+
+    /// `(v, len)` when temp `t` holds some value with `v` deposited into its low `len` bits
+    /// (`deposit t,y,v,0,len`, all unchanged since).
+    pub fn deposited(&self, t: u32) -> Option<(u32, u32)> {
+        match self.def.get(t as usize).copied().flatten()? {
+            Def { op: Opcode::Deposit, b, len, .. } => Some((b, len)),
             _ => None,
         }
     }
@@ -74,7 +98,10 @@ impl Inverses {
         }
         let (d, a, b) = (op.args[0], op.args[1], op.args[2]);
         let def = match op.opc {
-            Opcode::Add | Opcode::Sub => Some(Def { op: op.opc, a, b }),
+            Opcode::Add | Opcode::Sub => Some(Def { op: op.opc, a, b, len: 32 }),
+            Opcode::Extract if op.konst(0) == 0 => Some(Def { op: op.opc, a, b: a, len: op.konst(1) }),
+            // Only the deposited value matters (and `d` may be the value deposited into).
+            Opcode::Deposit if op.konst(0) == 0 => Some(Def { op: op.opc, a: u32::MAX, b, len: op.konst(1) }),
             // A copy is computed the same way as its source.
             Opcode::Mov => self.def.get(a as usize).copied().flatten(),
             _ => None,
