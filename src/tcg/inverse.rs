@@ -16,7 +16,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 /// How a temp was computed: `op` applied to `a` and `b` (for `extract` and `deposit` at bit 0,
-/// `len` bits: `extract` has `b == a`, `deposit` deposits `b`, and `a` is none).
+/// `len` bits: `extract` reads `a`, `deposit` deposits `b`; the other is none, `u32::MAX`).
 #[derive(Copy, Clone, PartialEq, Eq)]
 struct Def {
     op: Opcode,
@@ -99,7 +99,7 @@ impl Inverses {
         let (d, a, b) = (op.args[0], op.args[1], op.args[2]);
         let def = match op.opc {
             Opcode::Add | Opcode::Sub => Some(Def { op: op.opc, a, b, len: 32 }),
-            Opcode::Extract if op.konst(0) == 0 => Some(Def { op: op.opc, a, b: a, len: op.konst(1) }),
+            Opcode::Extract if op.konst(0) == 0 => Some(Def { op: op.opc, a, b: u32::MAX, len: op.konst(1) }),
             // Only the deposited value matters (and `d` may be the value deposited into).
             Opcode::Deposit if op.konst(0) == 0 => Some(Def { op: op.opc, a: u32::MAX, b, len: op.konst(1) }),
             // A copy is computed the same way as its source.
