@@ -9,6 +9,7 @@ use super::defer::{computable, deferrable_output, deferral, Deferral};
 use super::emit::{x86_cc, AluOp, Emitter, Reg, ShiftOp, BUDGET_REG, ENV_REG, R11, R8, RAX, RCX, RDI, RDX, RSI, RSP};
 use super::hoist::{self, Site};
 use super::loop_defer::{loop_deferral, LoopDeferral};
+use super::page_reuse::{self, Reuse, POISON};
 use super::regalloc::{plan, surely_pinned, Home, Plan, MAX_SLOTS, POOL_REGS};
 use super::{ret_word, CompileError, IndirectSite, JitLayout, TbInfo, EXIT_LINK_INDIRECT, EXIT_REQUESTED, RET_RAISED};
 use crate::cpu::jmp_cache::{TbJmpCache, TB_JMP_CACHE_BITS, TB_JMP_CACHE_SIZE};
@@ -51,6 +52,9 @@ struct SlowPathSite {
     /// the slow path adds the tag back first, from `[env + rcx + this]` (rcx is still the
     /// entry's offset there).
     restore: Option<i32>,
+    /// The page-offset register of a lookup later accesses reuse: the slow path leaves
+    /// `page_reuse::POISON` in it, so they take their own slow paths.
+    poison: Option<Reg>,
 }
 
 /// A TLB slow path to emit after the body.
@@ -66,6 +70,16 @@ struct SlowPath {
     /// Pinned globals not loaded at entry and not yet written (`Plan::late`), by env offset: not
     /// written back.
     unwritten: Vec<i32>,
+}
+
+/// An access whose lookup later accesses reuse (`page_reuse.rs`): the registers that keep its
+/// host page and page offset from it to its last reuser.
+#[derive(Copy, Clone)]
+struct ReusedLookup {
+    op: usize,
+    host: Reg,
+    offset: Reg,
+    last: usize,
 }
 
 /// Where a guest access reaches host memory: `[base + index]` or `[base + disp]`.
@@ -135,6 +149,12 @@ struct Lower<'a, 'c> {
     jmp_offsets: [Option<usize>; 2],
     /// The patchable fields of this TB's indirect-jump link, if its `lookup_tb_ptr` has one.
     indirect: Option<IndirectSite>,
+    /// Accesses whose lookup later accesses reuse (`page_reuse.rs`).
+    reused: Vec<ReusedLookup>,
+    /// The accesses that reuse an earlier lookup.
+    reusers: Vec<Reuse>,
+    /// The reused lookups done so far, with whether they checked the write tag.
+    reused_done: Vec<(usize, bool)>,
     budget_stop: Option<DynLabel>,
     /// The TB's body, after the entry code (the target of in-TB back edges).
     body: Option<DynLabel>,
@@ -197,6 +217,7 @@ pub fn compile(
         Some((op, page, spare.next()))
     });
     let cached = cached.collect();
+    let (reused, reusers) = if loops { (Vec::new(), Vec::new()) } else { reuse_lanes(ctx, spare.collect()) };
     let mut e = Emitter::new(buf);
     let labels = (0..ctx.nb_labels).map(|_| e.buf.new_label()).collect();
     let n = ctx.temps.len();
@@ -221,6 +242,9 @@ pub fn compile(
         tb,
         jmp_offsets: [None; 2],
         indirect: None,
+        reused,
+        reusers,
+        reused_done: Vec::new(),
         budget_stop: None,
         body: None,
         self_slots: ctx.goto_tb_self.map(|s| s && tb.chain),
@@ -314,6 +338,27 @@ fn defer_across_passes(
         deferral.pending[a].extend(ks);
     }
     (d, mark)
+}
+
+/// The lookups later accesses reuse, each with two of the `spare` registers (host page, page
+/// offset) from the lookup to its last reuser, and the reusers (`page_reuse.rs`).
+fn reuse_lanes(ctx: &TcgContext, spare: Vec<Reg>) -> (Vec<ReusedLookup>, Vec<Reuse>) {
+    let lanes: Vec<(Reg, Reg)> = spare.chunks_exact(2).map(|c| (c[0], c[1])).collect();
+    let reusers = page_reuse::reuses(ctx, lanes.len());
+    let mut busy_until: Vec<Option<usize>> = vec![None; lanes.len()];
+    let mut reused: Vec<ReusedLookup> = Vec::new();
+    let mut kept = Vec::new();
+    for r in &reusers {
+        if !reused.iter().any(|f| f.op == r.first) {
+            let last = reusers.iter().filter(|x| x.first == r.first).map(|x| x.op).max().unwrap_or(r.op);
+            // A lane whose last lookup's reusers all come before this lookup.
+            let Some(k) = (0..lanes.len()).find(|&k| busy_until[k].is_none_or(|b| b < r.first)) else { continue };
+            busy_until[k] = Some(last);
+            reused.push(ReusedLookup { op: r.first, host: lanes[k].0, offset: lanes[k].1, last });
+        }
+        kept.push(*r);
+    }
+    (reused, kept)
 }
 
 /// The pool registers neither temps nor pinned globals use: in a TB that loops, they hold the
@@ -1176,23 +1221,28 @@ impl Lower<'_, '_> {
         let addr = self.address_in(addr_t, scratch);
         let value = is_store.then(|| self.store_value(op));
         let spare = value != Some(Val::Reg(addr)) && (addr == scratch || self.is_spare(addr_t, addr, value));
-        let offset = if spare { addr } else { RAX };
+        let reused = self.reused.iter().find(|f| f.op == self.op_index).map(|f| (f.host, f.offset));
+        let (host, offset) = reused.unwrap_or((RCX, if spare { addr } else { RAX }));
         let (entry, resume) = (self.e.buf.new_label(), self.e.buf.new_label());
         self.rmw_store = if is_store { None } else { self.find_rmw_store() };
         let write = is_store || self.rmw_store.is_some();
         let table = self.tlb_table(mmu_idx);
-        self.tlb_lookup(addr, offset, memop.size(), table, write, entry);
-        if self.rmw_store.is_some() {
-            self.e.lea_add64(R11, RCX, offset);
+        self.tlb_lookup(addr, (offset, host), memop.size(), table, write, entry);
+        if reused.is_some() {
+            self.reused_done.push((self.op_index, write));
         }
-        let out = self.access_at(op, value, HostAddr::Indexed(RCX, offset));
+        if self.rmw_store.is_some() {
+            self.e.lea_add64(R11, host, offset);
+        }
+        let out = self.access_at(op, value, HostAddr::Indexed(host, offset));
         self.count_tlb_hit();
         self.e.bind(resume);
         let clears_r11 = self.rmw_store.is_some();
         let restore = (offset == addr).then(|| table + tag_offset(write));
-        let addr = (Val::Reg(addr), 0);
+        let (addr, poison) = ((Val::Reg(addr), 0), reused.map(|r| r.1));
+        let memop = memop.0;
         let sp =
-            SlowPathSite { entry, resume, is_store, memop: memop.0, mmu_idx, addr, value, out, clears_r11, restore };
+            SlowPathSite { entry, resume, is_store, memop, mmu_idx, addr, value, out, clears_r11, restore, poison };
         self.push_slow_path(op, sp);
     }
 
@@ -1230,8 +1280,52 @@ impl Lower<'_, '_> {
         self.count_tlb_hit();
         self.e.bind(resume);
         let (clears_r11, addr, restore) = (self.rmw_store.is_some(), (Val::Imm(a), 0), None);
+        let sp = SlowPathSite {
+            entry,
+            resume,
+            is_store,
+            memop: memop.0,
+            mmu_idx,
+            addr,
+            value,
+            out,
+            clears_r11,
+            restore,
+            poison: None,
+        };
+        self.push_slow_path(op, sp);
+    }
+
+    /// An access that reuses the lookup of an earlier one at `base + disp - delta` (`Reuse`), when
+    /// that lookup checked what this one needs (the write tag for a store), else its own lookup:
+    ///   eax = offset + delta; cmp rax, PAGE_SIZE - size; ja slow
+    ///   access [host + rax]        ; a load stored back: r11 = host + rax first
+    fn lower_reuser(&mut self, op: &Op, r: Reuse) {
+        let is_store = op.opc == Opcode::QemuSt;
+        let (memop, mmu_idx) = (MemOp(op.konst(0)), op.konst(1));
+        let rmw = if is_store { None } else { self.find_rmw_store() };
+        let checked = self.reused_done.iter().find(|d| d.0 == r.first).map(|d| d.1);
+        let lane = self.reused.iter().find(|f| f.op == r.first).map(|f| (f.host, f.offset));
+        let (Some(first_write), Some((host, offset))) = (checked, lane) else { return self.lower_qemu_ldst(op) };
+        if (is_store || rmw.is_some()) && !first_write {
+            return self.lower_qemu_ldst(op);
+        }
+        let value = is_store.then(|| self.store_value(op));
+        let (entry, resume) = (self.e.buf.new_label(), self.e.buf.new_label());
+        self.rmw_store = rmw;
+        self.e.lea_addi(RAX, offset, r.delta as u32);
+        self.e.cmp_ri64(RAX, ((1u32 << self.layout.page_bits) - memop.size()) as i32);
+        self.e.jcc(0x7, entry);
+        if rmw.is_some() {
+            self.e.lea_add64(R11, host, RAX);
+        }
+        let out = self.access_at(op, value, HostAddr::Indexed(host, RAX));
+        self.count_tlb_hit();
+        self.e.bind(resume);
+        let (addr, memop, clears_r11) = ((self.val(op.addr_input()), 0), memop.0, rmw.is_some());
+        let (restore, poison) = (None, None);
         let sp =
-            SlowPathSite { entry, resume, is_store, memop: memop.0, mmu_idx, addr, value, out, clears_r11, restore };
+            SlowPathSite { entry, resume, is_store, memop, mmu_idx, addr, value, out, clears_r11, restore, poison };
         self.push_slow_path(op, sp);
     }
 
@@ -1245,7 +1339,7 @@ impl Lower<'_, '_> {
             let (size, mmu_idx) = (MemOp(op.konst(0)).size(), op.konst(1));
             self.load_sum(R11, self.val(site.base), site.disp);
             let (miss, store) = (self.e.buf.new_label(), self.e.buf.new_label());
-            self.tlb_lookup(R11, R11, size, self.tlb_table(mmu_idx), site.write, miss);
+            self.tlb_lookup(R11, (R11, RCX), size, self.tlb_table(mmu_idx), site.write, miss);
             self.e.lea_add64(RAX, RCX, R11);
             self.e.jmp(store);
             self.e.bind(miss);
@@ -1258,6 +1352,9 @@ impl Lower<'_, '_> {
     fn lower_guest_access(&mut self, op: &Op) {
         if let Some(&(_, slot)) = self.hoisted.iter().find(|h| h.0.op == self.op_index) {
             return self.lower_hoisted(op, slot);
+        }
+        if let Some(&r) = self.reusers.iter().find(|r| r.op == self.op_index) {
+            return self.lower_reuser(op, r);
         }
         match self.cached.iter().find(|c| c.0 == self.op_index) {
             Some(&(_, slot, host)) => self.lower_cached(op, slot, host),
@@ -1304,7 +1401,20 @@ impl Lower<'_, '_> {
         let (memop, clears_r11) = (memop.0, rmw);
         let addr = (Val::Reg(addr), 0);
         let restore = None;
-        let sp = SlowPathSite { entry: slow, resume, is_store, memop, mmu_idx, addr, value, out, clears_r11, restore };
+        let poison = None;
+        let sp = SlowPathSite {
+            entry: slow,
+            resume,
+            is_store,
+            memop,
+            mmu_idx,
+            addr,
+            value,
+            out,
+            clears_r11,
+            restore,
+            poison,
+        };
         self.push_slow_path(op, sp);
     }
 
@@ -1316,7 +1426,7 @@ impl Lower<'_, '_> {
         if r.offset == r.addr {
             self.e.add_mem64(r.addr, RSP, Self::slot_disp(r.slot));
         }
-        self.tlb_lookup(r.addr, RAX, r.size, r.table, r.write, r.slow);
+        self.tlb_lookup(r.addr, (RAX, RCX), r.size, r.table, r.write, r.slow);
         match r.host {
             Some(h) => self.e.mov_rr64(h, RCX),
             None => self.e.store64(RSP, Self::slot_disp(r.slot + 1), RCX),
@@ -1400,9 +1510,17 @@ impl Lower<'_, '_> {
     /// The TLB lookup of the `size` bytes at `addr` in the table at `table`, against the write
     /// tag with `write` (a matching write tag implies a matching read tag, `softmmu/tlb.rs`),
     /// else the read tag: `offset` = A - tag (`offset` may be `addr` itself). A miss jumps to
-    /// `miss` with rcx still the entry's offset; on a hit `offset` is A's page offset and rcx the
-    /// host page.
-    fn tlb_lookup(&mut self, addr: Reg, offset: Reg, size: u32, table: i32, write: bool, miss: DynLabel) {
+    /// `miss` with rcx still the entry's offset; on a hit `offset` is A's page offset and `host`
+    /// (rcx, or the register of a lookup later accesses reuse) the host page.
+    fn tlb_lookup(
+        &mut self,
+        addr: Reg,
+        (offset, host): (Reg, Reg),
+        size: u32,
+        table: i32,
+        write: bool,
+        miss: DynLabel,
+    ) {
         let lay = self.layout;
         let shift = (lay.page_bits - 5) as u8;
         if lay.bmi2 {
@@ -1416,7 +1534,7 @@ impl Lower<'_, '_> {
         self.e.sub_mem64_idx(offset, ENV_REG, RCX, table + tag_offset(write));
         self.e.cmp_ri64(offset, ((1u32 << lay.page_bits) - size) as i32);
         self.e.jcc(0x7, miss);
-        self.e.load64_idx(RCX, ENV_REG, RCX, table + offset_of!(TlbEntry, host) as i32);
+        self.e.load64_idx(host, ENV_REG, RCX, table + offset_of!(TlbEntry, host) as i32);
     }
 
     /// With `--stats`: count an inline TLB hit.
@@ -1432,6 +1550,8 @@ impl Lower<'_, '_> {
         let mut live = self.live_pool_regs(op.outputs());
         live.extend(self.plan.caller_saved_pinned.iter().copied());
         live.extend(self.cached.iter().filter_map(|c| c.2));
+        let i = self.op_index;
+        live.extend(self.reused.iter().filter(|f| f.op < i && i <= f.last).flat_map(|f| [f.host, f.offset]));
         let deferred = self.deferral.pending[self.op_index].iter().filter_map(|&k| self.deferred_op(k)).collect();
         let later = self.loop_deferral.later_passes[self.op_index].iter().filter_map(|&k| self.deferred_op(k));
         let later_passes = later.collect();
@@ -1603,7 +1723,20 @@ impl Lower<'_, '_> {
         self.e.bind(resume);
         let (memop, value, out, clears_r11) = (memop.0, Some(Val::Reg(v)), None, false);
         let restore = None;
-        let sp = SlowPathSite { entry, resume, is_store: true, memop, mmu_idx, addr, value, out, clears_r11, restore };
+        let poison = None;
+        let sp = SlowPathSite {
+            entry,
+            resume,
+            is_store: true,
+            memop,
+            mmu_idx,
+            addr,
+            value,
+            out,
+            clears_r11,
+            restore,
+            poison,
+        };
         self.push_slow_path(op, sp);
     }
 
@@ -1649,6 +1782,9 @@ impl Lower<'_, '_> {
         }
         if site.clears_r11 {
             self.e.mov_ri(R11, 0);
+        }
+        if let Some(o) = site.poison {
+            self.e.mov_ri(o, POISON);
         }
         self.e.jmp(site.resume);
     }

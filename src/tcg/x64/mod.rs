@@ -20,6 +20,7 @@ pub mod emit;
 pub mod hoist;
 pub mod loop_defer;
 pub mod lower;
+pub mod page_reuse;
 pub mod regalloc;
 
 use super::ir::TcgContext;

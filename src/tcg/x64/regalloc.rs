@@ -167,7 +167,9 @@ fn plan_homes(
     let pinned = choose_pinned(ctx, uses, &PINNED_REGS, min_uses);
     let peak = assign_homes(ctx, homes, &pinned, spans, sunk)?;
     if !loops {
-        return Ok((pinned, POOL_REGS.to_vec()));
+        // Temps never reach past the peak: the registers above it stay free for the lowering
+        // (`page_reuse.rs`).
+        return Ok((pinned, POOL_REGS[..peak].to_vec()));
     }
     let regs: Vec<Reg> = PINNED_REGS.iter().chain(&POOL_REGS[peak..]).copied().collect();
     let more = choose_pinned(ctx, uses, &regs, min_uses);
