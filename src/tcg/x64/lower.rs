@@ -1237,13 +1237,9 @@ impl Lower<'_, '_> {
         let out = self.access_at(op, value, HostAddr::Indexed(host, offset));
         self.count_tlb_hit();
         self.e.bind(resume);
-        let clears_r11 = self.rmw_store.is_some();
         let restore = (offset == addr).then(|| table + tag_offset(write));
-        let (addr, poison) = ((Val::Reg(addr), 0), reused.map(|r| r.1));
-        let memop = memop.0;
-        let sp =
-            SlowPathSite { entry, resume, is_store, memop, mmu_idx, addr, value, out, clears_r11, restore, poison };
-        self.push_slow_path(op, sp);
+        let site = self.slow_site(op, (entry, resume), (Val::Reg(addr), 0), value, out, self.rmw_store.is_some());
+        self.push_slow_path(op, SlowPathSite { restore, poison: reused.map(|r| r.1), ..site });
     }
 
     /// The address of an access to `size` bytes at `t` when it is a constant the fast path can
@@ -1261,7 +1257,7 @@ impl Lower<'_, '_> {
     ///   rcx = [env + table + entry + host]; access [rcx + (A & ~PAGE_MASK)]
     fn lower_constant_access(&mut self, op: &Op, a: u32) {
         let is_store = op.opc == Opcode::QemuSt;
-        let (memop, mmu_idx) = (MemOp(op.konst(0)), op.konst(1));
+        let mmu_idx = op.konst(1);
         let value = is_store.then(|| self.store_value(op));
         let (entry, resume) = (self.e.buf.new_label(), self.e.buf.new_label());
         self.rmw_store = if is_store { None } else { self.find_rmw_store() };
@@ -1279,21 +1275,8 @@ impl Lower<'_, '_> {
         let out = self.access_at(op, value, HostAddr::Disp(RCX, page_offset));
         self.count_tlb_hit();
         self.e.bind(resume);
-        let (clears_r11, addr, restore) = (self.rmw_store.is_some(), (Val::Imm(a), 0), None);
-        let sp = SlowPathSite {
-            entry,
-            resume,
-            is_store,
-            memop: memop.0,
-            mmu_idx,
-            addr,
-            value,
-            out,
-            clears_r11,
-            restore,
-            poison: None,
-        };
-        self.push_slow_path(op, sp);
+        let site = self.slow_site(op, (entry, resume), (Val::Imm(a), 0), value, out, self.rmw_store.is_some());
+        self.push_slow_path(op, site);
     }
 
     /// An access that reuses the lookup of an earlier one at `base + disp - delta` (`Reuse`), when
@@ -1302,7 +1285,7 @@ impl Lower<'_, '_> {
     ///   access [host + rax]        ; a load stored back: r11 = host + rax first
     fn lower_reuser(&mut self, op: &Op, r: Reuse) {
         let is_store = op.opc == Opcode::QemuSt;
-        let (memop, mmu_idx) = (MemOp(op.konst(0)), op.konst(1));
+        let memop = MemOp(op.konst(0));
         let rmw = if is_store { None } else { self.find_rmw_store() };
         let checked = self.reused_done.iter().find(|d| d.0 == r.first).map(|d| d.1);
         let lane = self.reused.iter().find(|f| f.op == r.first).map(|f| (f.host, f.offset));
@@ -1322,11 +1305,9 @@ impl Lower<'_, '_> {
         let out = self.access_at(op, value, HostAddr::Indexed(host, RAX));
         self.count_tlb_hit();
         self.e.bind(resume);
-        let (addr, memop, clears_r11) = ((self.val(op.addr_input()), 0), memop.0, rmw.is_some());
-        let (restore, poison) = (None, None);
-        let sp =
-            SlowPathSite { entry, resume, is_store, memop, mmu_idx, addr, value, out, clears_r11, restore, poison };
-        self.push_slow_path(op, sp);
+        let addr = (self.val(op.addr_input()), 0);
+        let site = self.slow_site(op, (entry, resume), addr, value, out, rmw.is_some());
+        self.push_slow_path(op, site);
     }
 
     /// At TB entry, the TLB lookups of the hoisted accesses (`hoist.rs`): each slot gets the host
@@ -1398,24 +1379,8 @@ impl Lower<'_, '_> {
         let table = self.tlb_table(mmu_idx);
         let write = is_store || rmw;
         self.refills.push(Refill { entry, back, slow, addr, offset, size, table, write, slot, host });
-        let (memop, clears_r11) = (memop.0, rmw);
-        let addr = (Val::Reg(addr), 0);
-        let restore = None;
-        let poison = None;
-        let sp = SlowPathSite {
-            entry: slow,
-            resume,
-            is_store,
-            memop,
-            mmu_idx,
-            addr,
-            value,
-            out,
-            clears_r11,
-            restore,
-            poison,
-        };
-        self.push_slow_path(op, sp);
+        let site = self.slow_site(op, (slow, resume), (Val::Reg(addr), 0), value, out, rmw);
+        self.push_slow_path(op, site);
     }
 
     /// The refill of a cached access's page (see `Refill`).
@@ -1541,6 +1506,33 @@ impl Lower<'_, '_> {
     fn count_tlb_hit(&mut self) {
         if self.layout.count_tlb_hits {
             self.e.add_mem64_imm(ENV_REG, self.layout.tlb_hits_off, 1);
+        }
+    }
+
+    /// The slow path of guest memory access `op`, entered at the first label and going back to
+    /// the second, for an access at `addr` (nothing to undo in the address, no lookup reused).
+    fn slow_site(
+        &self,
+        op: &Op,
+        (entry, resume): (DynLabel, DynLabel),
+        addr: (Val, u32),
+        value: Option<Val>,
+        out: Option<(Reg, Option<Val>)>,
+        clears_r11: bool,
+    ) -> SlowPathSite {
+        let (is_store, memop, mmu_idx) = (op.opc == Opcode::QemuSt, op.konst(0), op.konst(1));
+        SlowPathSite {
+            entry,
+            resume,
+            is_store,
+            memop,
+            mmu_idx,
+            addr,
+            value,
+            out,
+            clears_r11,
+            restore: None,
+            poison: None,
         }
     }
 
@@ -1708,7 +1700,7 @@ impl Lower<'_, '_> {
     ///   test r11, r11; jz slow; mov [r11], value
     fn lower_rmw_store(&mut self, op: &Op) {
         self.rmw_store = None;
-        let (memop, mmu_idx) = (MemOp(op.konst(0)), op.konst(1));
+        let memop = MemOp(op.konst(0));
         let addr = match (self.sunk_address(op.input(1)), self.val(op.input(1))) {
             (Some((base, disp)), _) => (self.val(base), disp),
             (None, v @ (Val::Reg(_) | Val::Imm(_))) => (v, 0),
@@ -1721,23 +1713,8 @@ impl Lower<'_, '_> {
         self.e.store(R11, 0, v, memop.size() as u8);
         self.count_tlb_hit();
         self.e.bind(resume);
-        let (memop, value, out, clears_r11) = (memop.0, Some(Val::Reg(v)), None, false);
-        let restore = None;
-        let poison = None;
-        let sp = SlowPathSite {
-            entry,
-            resume,
-            is_store: true,
-            memop,
-            mmu_idx,
-            addr,
-            value,
-            out,
-            clears_r11,
-            restore,
-            poison,
-        };
-        self.push_slow_path(op, sp);
+        let site = self.slow_site(op, (entry, resume), addr, Some(Val::Reg(v)), None, false);
+        self.push_slow_path(op, site);
     }
 
     /// Slow path: save live temps, write back pinned globals, call the softmmu, check for a fault.
