@@ -89,7 +89,7 @@ fn cached_sites(ctx: &TcgContext, hoisted: &[Site]) -> Vec<usize> {
 
 /// Op `at` is a `qemu_st` to the address a `qemu_ld` earlier in its basic block read: the store
 /// of a read-modify-write, which uses the host address the load found.
-pub fn is_rmw_store(ctx: &TcgContext, at: usize) -> bool {
+fn is_rmw_store(ctx: &TcgContext, at: usize) -> bool {
     let st = &ctx.ops[at];
     if st.opc != Opcode::QemuSt {
         return false;
@@ -154,7 +154,7 @@ fn invariant(ctx: &TcgContext, t: Temp) -> bool {
 }
 
 /// A `qemu_st` to `addr` follows load `at` in its basic block.
-pub fn stored_back(ctx: &TcgContext, at: usize, addr: Temp) -> bool {
+fn stored_back(ctx: &TcgContext, at: usize, addr: Temp) -> bool {
     for op in &ctx.ops[at + 1..] {
         if op.opc == Opcode::QemuSt && op.input(1) == addr {
             return true;

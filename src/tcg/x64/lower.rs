@@ -80,6 +80,8 @@ struct ReusedLookup {
     host: Reg,
     offset: Reg,
     last: usize,
+    /// Once its lookup is emitted: whether it checked the write tag.
+    write: Option<bool>,
 }
 
 /// Where a guest access reaches host memory: `[base + index]` or `[base + disp]`.
@@ -153,8 +155,6 @@ struct Lower<'a, 'c> {
     reused: Vec<ReusedLookup>,
     /// The accesses that reuse an earlier lookup.
     reusers: Vec<Reuse>,
-    /// The reused lookups done so far, with whether they checked the write tag.
-    reused_done: Vec<(usize, bool)>,
     budget_stop: Option<DynLabel>,
     /// The TB's body, after the entry code (the target of in-TB back edges).
     body: Option<DynLabel>,
@@ -244,7 +244,6 @@ pub fn compile(
         indirect: None,
         reused,
         reusers,
-        reused_done: Vec::new(),
         budget_stop: None,
         body: None,
         self_slots: ctx.goto_tb_self.map(|s| s && tb.chain),
@@ -354,7 +353,7 @@ fn reuse_lanes(ctx: &TcgContext, spare: Vec<Reg>) -> (Vec<ReusedLookup>, Vec<Reu
             // A lane whose last lookup's reusers all come before this lookup.
             let Some(k) = (0..lanes.len()).find(|&k| busy_until[k].is_none_or(|b| b < r.first)) else { continue };
             busy_until[k] = Some(last);
-            reused.push(ReusedLookup { op: r.first, host: lanes[k].0, offset: lanes[k].1, last });
+            reused.push(ReusedLookup { op: r.first, host: lanes[k].0, offset: lanes[k].1, last, write: None });
         }
         kept.push(*r);
     }
@@ -1228,8 +1227,8 @@ impl Lower<'_, '_> {
         let write = is_store || self.rmw_store.is_some();
         let table = self.tlb_table(mmu_idx);
         self.tlb_lookup(addr, (offset, host), memop.size(), table, write, entry);
-        if reused.is_some() {
-            self.reused_done.push((self.op_index, write));
+        if let Some(f) = self.reused.iter_mut().find(|f| f.op == self.op_index) {
+            f.write = Some(write);
         }
         if self.rmw_store.is_some() {
             self.e.lea_add64(R11, host, offset);
@@ -1287,9 +1286,8 @@ impl Lower<'_, '_> {
         let is_store = op.opc == Opcode::QemuSt;
         let memop = MemOp(op.konst(0));
         let rmw = if is_store { None } else { self.find_rmw_store() };
-        let checked = self.reused_done.iter().find(|d| d.0 == r.first).map(|d| d.1);
-        let lane = self.reused.iter().find(|f| f.op == r.first).map(|f| (f.host, f.offset));
-        let (Some(first_write), Some((host, offset))) = (checked, lane) else { return self.lower_qemu_ldst(op) };
+        let lane = self.reused.iter().find(|f| f.op == r.first).and_then(|f| Some((f.write?, f.host, f.offset)));
+        let Some((first_write, host, offset)) = lane else { return self.lower_qemu_ldst(op) };
         if (is_store || rmw.is_some()) && !first_write {
             return self.lower_qemu_ldst(op);
         }

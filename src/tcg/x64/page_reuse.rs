@@ -12,88 +12,146 @@
 //! slow paths in between may refill entries, but a page's host memory stays the same, and they
 //! keep the two registers. A store reuses only a lookup that checked the write tag (a store's).
 
-use super::hoist::{is_rmw_store, stored_back};
-use crate::tcg::ir::{TcgContext, Temp, TempKind};
+use crate::tcg::ir::{Op, TcgContext, Temp, TempKind};
 use crate::tcg::opcode::{OpFlags, Opcode};
+use alloc::vec;
 use alloc::vec::Vec;
 
 /// A page offset no access accepts, even moved by any 32-bit displacement below 2 GiB.
 pub const POISON: u32 = 0x8000_0000;
 
-/// An access (`op`) that reuses the lookup of access `first`, whose address was `base + disp -
-/// delta`; its own address is `base + disp`.
+/// An access (`op`) that reuses the lookup of access `first`, whose address differed from its
+/// own by `-delta`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Reuse {
     pub first: usize,
     pub op: usize,
-    pub base: Temp,
-    pub disp: u32,
     pub delta: i32,
 }
 
+/// A lookup still reusable: its access, address `base + disp`, and whether it checked the write
+/// tag; `busy` once something reuses it.
+struct Open {
+    op: usize,
+    base: Temp,
+    disp: u32,
+    write: bool,
+    busy: bool,
+}
+
 /// The accesses of `ctx` that reuse an earlier lookup, in op order. At most `lanes` first accesses
-/// have reusers at any point (each holds two registers until its last reuser).
+/// have reusers at any point (each holds two registers until its last reuser). One pass over the
+/// ops (TBs of straight-line code are long).
 pub fn reuses(ctx: &TcgContext, lanes: usize) -> Vec<Reuse> {
-    let mut out: Vec<Reuse> = Vec::new();
-    // Lookups still reusable: (access, base, disp, write checked).
-    let mut open: Vec<(usize, Temp, u32, bool)> = Vec::new();
+    let rmw = read_modify_writes(ctx);
+    let mut blocks = Blocks::new(ctx);
+    let mut out = Vec::new();
+    let mut open: Vec<Open> = Vec::new();
     for (i, op) in ctx.ops.iter().enumerate() {
-        let access = matches!(op.opc, Opcode::QemuLd | Opcode::QemuSt);
-        if op.opc == Opcode::SetLabel || op.flags().contains(OpFlags::BB_END) || op.opc == Opcode::Call {
+        if blocks.ends_at(op) || op.opc == Opcode::Call {
             open.clear();
         }
-        if access && !is_rmw_store(ctx, i) {
-            let addr = op.addr_input();
-            let is_store = op.opc == Opcode::QemuSt;
-            let rmw_load = !is_store && stored_back(ctx, i, addr);
-            if let Some((base, disp)) = base_and_disp(ctx, i, addr) {
-                let write = is_store || rmw_load;
-                let found = open.iter().find(|o| o.1 == base && (o.3 || !write)).copied();
-                match found {
-                    Some((first, _, d1, _)) => {
-                        out.push(Reuse { first, op: i, base, disp, delta: disp.wrapping_sub(d1) as i32 })
+        let is_store = op.opc == Opcode::QemuSt;
+        let access = (is_store || op.opc == Opcode::QemuLd) && !(is_store && rmw[i]);
+        if let Some((base, disp)) = access.then(|| blocks.base_and_disp(ctx, op.addr_input())).flatten() {
+            let write = is_store || rmw[i];
+            match open.iter_mut().find(|o| o.base == base && (o.write || !write)) {
+                Some(o) => {
+                    o.busy = true;
+                    out.push(Reuse { first: o.op, op: i, delta: disp.wrapping_sub(o.disp) as i32 });
+                }
+                None => {
+                    // With every lane taken, a new first lookup replaces the oldest one nothing
+                    // reuses yet, if any.
+                    if open.len() >= lanes {
+                        if let Some(k) = open.iter().position(|o| !o.busy) {
+                            open.remove(k);
+                        }
                     }
-                    None => {
-                        let busy = |f: usize| out.iter().any(|r| r.first == f);
-                        // With every lane taken, a new first lookup replaces the oldest one
-                        // nothing reuses yet, if any.
-                        if open.len() >= lanes {
-                            if let Some(k) = open.iter().position(|o| !busy(o.0)) {
-                                open.remove(k);
-                            }
-                        }
-                        if open.len() < lanes {
-                            open.push((i, base, disp, is_store));
-                        }
+                    if open.len() < lanes {
+                        open.push(Open { op: i, base, disp, write: is_store, busy: false });
                     }
                 }
             }
         }
         // A write to a base ends its lookups' reuse.
-        open.retain(|o| !op.outputs().contains(&o.1 .0));
+        open.retain(|o| !op.outputs().contains(&o.base.0));
+        blocks.record(i, op);
     }
     out
 }
 
-/// `addr` as access `at` uses it: a global or temp plus a constant (the op computing it in the
-/// access's basic block is an `add` of a constant, or there is none and `addr` is the base).
-fn base_and_disp(ctx: &TcgContext, at: usize, addr: Temp) -> Option<(Temp, u32)> {
-    let kind = ctx.temps[addr.0 as usize].kind;
-    if matches!(kind, TempKind::Const(_) | TempKind::Fixed) {
-        return None;
-    }
-    let def = ctx.ops[..at].iter().rev().find(|op| {
-        op.outputs().contains(&addr.0) || op.flags().contains(OpFlags::BB_END) || op.opc == Opcode::SetLabel
-    });
-    match def.filter(|op| op.outputs().contains(&addr.0)) {
-        Some(op) if op.opc == Opcode::Add => {
-            let (a, b) = (op.input(0), op.input(1));
-            let c = ctx.const_value(b)?;
-            let base_ok = a != addr && !matches!(ctx.temps[a.0 as usize].kind, TempKind::Const(_) | TempKind::Fixed);
-            base_ok.then_some((a, c))
+/// For each op: a load whose value a later store of its basic block writes back to the same
+/// address temp, or that store (hoist.rs's `stored_back` and `is_rmw_store`, pairing each store
+/// with the nearest such load), in one pass.
+fn read_modify_writes(ctx: &TcgContext) -> Vec<bool> {
+    let mut rmw = vec![false; ctx.ops.len()];
+    let mut blocks = Blocks::new(ctx);
+    // Per address temp: the last load through it, with the block and the temp's version then.
+    let mut last_load: Vec<Option<(u32, u32, usize)>> = vec![None; ctx.temps.len()];
+    for (i, op) in ctx.ops.iter().enumerate() {
+        blocks.ends_at(op);
+        let a = || op.addr_input().0 as usize;
+        match op.opc {
+            Opcode::QemuLd => last_load[a()] = Some((blocks.id, blocks.version[a()], i)),
+            Opcode::QemuSt => {
+                let same = |&(b, v, _): &(u32, u32, usize)| b == blocks.id && v == blocks.version[a()];
+                if let Some((_, _, l)) = last_load[a()].filter(same) {
+                    rmw[l] = true;
+                    rmw[i] = true;
+                }
+            }
+            _ => {}
         }
-        Some(_) => None,
-        None if matches!(kind, TempKind::Global { .. }) => Some((addr, 0)),
-        None => None,
+        blocks.record(i, op);
+    }
+    rmw
+}
+
+/// Basic blocks seen so far, and the last write of each temp in the current one.
+struct Blocks {
+    id: u32,
+    /// Per temp: how many ops wrote it so far.
+    version: Vec<u32>,
+    /// Per temp: its last write (block, op).
+    def: Vec<Option<(u32, usize)>>,
+}
+
+impl Blocks {
+    fn new(ctx: &TcgContext) -> Blocks {
+        Blocks { id: 0, version: vec![0; ctx.temps.len()], def: vec![None; ctx.temps.len()] }
+    }
+
+    /// A label or block end: what follows is another block. True if `op` is one.
+    fn ends_at(&mut self, op: &Op) -> bool {
+        let ends = op.opc == Opcode::SetLabel || op.flags().contains(OpFlags::BB_END);
+        self.id += u32::from(ends);
+        ends
+    }
+
+    /// After op `i`: its outputs are written.
+    fn record(&mut self, i: usize, op: &Op) {
+        for &t in op.outputs() {
+            self.version[t as usize] += 1;
+            self.def[t as usize] = Some((self.id, i));
+        }
+    }
+
+    /// `addr` as the access uses it: a global or temp plus a constant (the op computing it in
+    /// the current block is an `add` of a constant, or there is none and `addr` is a global).
+    fn base_and_disp(&self, ctx: &TcgContext, addr: Temp) -> Option<(Temp, u32)> {
+        let plain = |t: Temp| !matches!(ctx.temps[t.0 as usize].kind, TempKind::Const(_) | TempKind::Fixed);
+        if !plain(addr) {
+            return None;
+        }
+        match self.def[addr.0 as usize].filter(|d| d.0 == self.id) {
+            Some((_, k)) => {
+                let op = &ctx.ops[k];
+                let (a, b) = (op.input(0), op.input(1));
+                let c = ctx.const_value(b).filter(|_| op.opc == Opcode::Add)?;
+                (a != addr && plain(a)).then_some((a, c))
+            }
+            None => matches!(ctx.temps[addr.0 as usize].kind, TempKind::Global { .. }).then_some((addr, 0)),
+        }
     }
 }
