@@ -135,8 +135,7 @@ fn equal_operands(ctx: &TcgContext, facts: &Facts, cond: Cond, op: &Op) -> Optio
     }
     let (x, len) = facts.inv.low_bits_of(t)?;
     let (a, b) = facts.inv.difference(x)?;
-    let fits = |v: u32| len < 32 && facts.zm.get(ctx, v) >> len == 0;
-    (fits(a) && fits(b)).then_some((a, b))
+    (facts.zm.below(ctx, a, len) && facts.zm.below(ctx, b, len)).then_some((a, b))
 }
 
 /// `extract d,t,0,n` where `t` holds `v` deposited into its low m >= n bits, `v` below 2^n: `v`
@@ -147,7 +146,7 @@ fn low_of_deposit(ctx: &TcgContext, facts: &Facts, op: &Op) -> Option<u32> {
     }
     let n = op.konst(1);
     let (v, m) = facts.inv.deposited(op.args[1])?;
-    (m >= n && n < 32 && facts.zm.get(ctx, v) >> n == 0).then_some(v)
+    (m >= n && facts.zm.below(ctx, v, n)).then_some(v)
 }
 
 /// `mulu2`/`muls2` of two constants: two moves.

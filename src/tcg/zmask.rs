@@ -35,6 +35,11 @@ impl ZMasks {
         self.z.get(t as usize).copied().unwrap_or(u32::MAX)
     }
 
+    /// `t` is known to be below 2^len.
+    pub fn below(&self, ctx: &TcgContext, t: u32, len: u32) -> bool {
+        self.get(ctx, t) & !low(len) == 0
+    }
+
     /// Record what `op` (as it will be emitted) tells about its outputs; forget everything at
     /// block boundaries, and what is known about globals when `op` may change them
     /// (`changes_globals`: `effects::may_change_globals`, computed once by the caller).
