@@ -412,3 +412,47 @@ fn a_host_page_kept_in_a_register_survives_the_slow_path_of_another_access() {
         }
     }
 }
+
+/// An access whose page stays in a register computes its page offset as one `lea` of the
+/// address's base, its displacement and the page (the add that computed the address does not
+/// run), and its refill rebuilds the address from that offset. Here `base + disp` carries out of
+/// bit 32 for the first 64 passes (the guest address wraps to 0x200000...), then does not; the
+/// store's address wraps too and crosses from page 0x1ff000 to 0x200000 on the way.
+/// ```text
+///     mov $0xffffff00, %eax
+///     xor %edx, %edx
+///     mov $0x80, %ecx
+/// 1:  add 0x200100(%eax), %edx
+///     mov %edx, 0x1ffff0(%eax)
+///     add $4, %eax
+///     dec %ecx
+///     jne 1b
+///     mov %edx, %eax
+///     out %al, $0xf4
+/// ```
+#[rustfmt::skip]
+const WRAPPING_DISP: &[u8] = &[
+    0xb8, 0x00, 0xff, 0xff, 0xff, 0x31, 0xd2, 0xb9, 0x80, 0x00, 0x00, 0x00, 0x03, 0x90, 0x00, 0x01,
+    0x20, 0x00, 0x89, 0x90, 0xf0, 0xff, 0x1f, 0x00, 0x83, 0xc0, 0x04, 0x49, 0x75, 0xee, 0x89, 0xd0,
+    0xe6, 0xf4,
+];
+
+#[test]
+fn a_fused_address_that_wraps_around_4_gib_matches_the_interpreter() {
+    let fill = |cpu: &mut X86Cpu| {
+        let bytes: Vec<u8> = (0..0x400u32).map(|i| (i * 37 + 11) as u8).collect();
+        cpu.mem.load(tcg86::softmmu::PhysAddr(0x200000), &bytes).unwrap();
+    };
+    for limit in (1..=10).chain(514..=530).chain([1_000_000]) {
+        let (ci, cj) = stop_both(WRAPPING_DISP, fill, limit);
+        let mem = |c: &X86Cpu| (0..0x200).map(|i| rd32(c, 0x1ffef0 + 4 * i)).collect::<Vec<_>>();
+        assert_eq!(mem(&ci), mem(&cj), "limit {limit}: memory");
+        if limit == 1_000_000 {
+            // The stores reach 0x200000 only behind the loads.
+            let byte = |a: u32| ((a - 0x200000) * 37 + 11) & 0xff;
+            let dword = |a: u32| (0..4).map(|k| byte(a + k) << (8 * k)).sum::<u32>();
+            let sum = (0..0x80u32).fold(0u32, |s, i| s.wrapping_add(dword(0x200000 + 4 * i)));
+            assert_eq!(ci.env.regs[EDX], sum, "the loop's sum");
+        }
+    }
+}

@@ -251,6 +251,26 @@ impl<'a> Emitter<'a> {
         dynasm!(self.buf ; .arch x64 ; lea Rq(d), [Rq(a) + Rq(b)]);
     }
 
+    /// d = a + b + disp (64-bit, flags untouched).
+    pub fn lea64_add_disp(&mut self, d: Reg, a: Reg, b: Reg, disp: i32) {
+        dynasm!(self.buf ; .arch x64 ; lea Rq(d), [Rq(a) + Rq(b) + disp]);
+    }
+
+    /// d += s (64-bit).
+    pub fn add64(&mut self, d: Reg, s: Reg) {
+        dynasm!(self.buf ; .arch x64 ; add Rq(d), Rq(s));
+    }
+
+    /// d -= s (64-bit).
+    pub fn sub64(&mut self, d: Reg, s: Reg) {
+        dynasm!(self.buf ; .arch x64 ; sub Rq(d), Rq(s));
+    }
+
+    /// d = -d (64-bit).
+    pub fn neg64(&mut self, d: Reg) {
+        dynasm!(self.buf ; .arch x64 ; neg Rq(d));
+    }
+
     /// Low `bytes` of s to [base].
     /// test r, r (64-bit)
     pub fn test_rr64(&mut self, a: Reg, b: Reg) {

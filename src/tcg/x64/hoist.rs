@@ -87,6 +87,29 @@ fn cached_sites(ctx: &TcgContext, hoisted: &[Site]) -> Vec<usize> {
     free.filter(|&i| !is_rmw_store(ctx, i)).take(MAX_CACHED).collect()
 }
 
+/// The address of access `at` as `base + disp` computed by an `add` in the access's basic block
+/// that only this access reads: `(the add, base, disp)`, with `base` a global no op writes
+/// between the add and the access. A cached access with its page in a register computes its page
+/// offset from `base` directly (`lea disp(base, -page)`), so the add need not run.
+pub fn fusable_address(ctx: &TcgContext, at: usize) -> Option<(usize, Temp, u32)> {
+    let addr = ctx.ops[at].addr_input();
+    let block = ctx.ops[..at].iter().enumerate().rev();
+    let mut before = block.take_while(|(_, op)| !op.flags().contains(OpFlags::BB_END) && op.opc != Opcode::SetLabel);
+    let (i, def) = before.find(|(_, op)| op.outputs().contains(&addr.0))?;
+    let (base, disp) = match (def.opc, ctx.const_value(def.input(0)), ctx.const_value(def.input(1))) {
+        (Opcode::Add, None, Some(c)) => (def.input(0), c),
+        (Opcode::Add, Some(c), None) => (def.input(1), c),
+        _ => return None,
+    };
+    let global = matches!(ctx.temps[base.0 as usize].kind, TempKind::Global { .. });
+    let kept = !ctx.ops[i + 1..at].iter().any(|op| op.outputs().contains(&base.0));
+    let normal = ctx.temps[addr.0 as usize].kind == TempKind::Normal;
+    let writes = ctx.ops.iter().filter(|op| op.outputs().contains(&addr.0)).count();
+    let reads = ctx.ops.iter().filter(|op| op.inputs().contains(&addr.0)).count();
+    let only_here = ctx.ops[at].inputs().iter().filter(|&&t| t == addr.0).count() == 1;
+    (global && kept && normal && writes == 1 && reads == 1 && only_here).then_some((i, base, disp))
+}
+
 /// Op `at` is a `qemu_st` to the address a `qemu_ld` earlier in its basic block read: the store
 /// of a read-modify-write, which uses the host address the load found.
 fn is_rmw_store(ctx: &TcgContext, at: usize) -> bool {

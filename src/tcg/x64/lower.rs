@@ -106,9 +106,23 @@ struct Refill {
     table: i32,
     /// Check the write tag (which implies the read tag), else the read tag.
     write: bool,
+    cached: Cached,
+}
+
+/// An access of a looping TB that keeps the page of its last lookup (`hoist.rs`).
+#[derive(Copy, Clone, Debug)]
+struct Cached {
+    /// The `qemu_ld`/`qemu_st` op.
+    op: usize,
+    /// The first of two stack slots: the page's guest address, and its host address.
     slot: u32,
-    /// The register holding the page's host address, if it has one (else slot `slot + 1`).
+    /// A spare register holding the page's host address instead of slot `slot + 1`.
     host: Option<Reg>,
+    /// A spare register holding the page's guest address negated, instead of slot `slot`.
+    page: Option<Reg>,
+    /// With `page`: the add computing the address as `base + disp`, which the access does itself
+    /// (`hoist::fusable_address`): `(the add, base, disp)`.
+    fused: Option<(usize, Temp, u32)>,
 }
 
 /// A deferred op as its slow path computes it: operands located where they were at the access.
@@ -173,9 +187,8 @@ struct Lower<'a, 'c> {
     first_pass_mark: Option<u32>,
     /// Accesses whose TLB lookup is done at TB entry, with the stack slot of their host address.
     hoisted: Vec<(Site, u32)>,
-    /// Accesses that keep their last page, with the first of its two stack slots and the
-    /// register that holds its host page instead of the second, if any.
-    cached: Vec<(usize, u32, Option<Reg>)>,
+    /// Accesses that keep their last page.
+    cached: Vec<Cached>,
     refills: Vec<Refill>,
     /// The next op was folded into the current one (`fuse_add3`): skip it.
     skip_next: bool,
@@ -212,11 +225,20 @@ pub fn compile(
     let (loop_deferral, first_pass_mark) = defer_across_passes(across, &mut slots, &mut deferral);
     let mut spare = spare_pool_regs(&plan).into_iter();
     let cached = cached_ops.into_iter().map_while(|op| {
-        let page = slots.next()?;
+        let slot = slots.next()?;
         slots.next()?; // the page's host address, when no register holds it
-        Some((op, page, spare.next()))
+        Some(Cached { op, slot, host: spare.next(), page: None, fused: None })
     });
-    let cached = cached.collect();
+    let mut cached: Vec<Cached> = cached.collect();
+    let mut sunk = sunk;
+    for c in cached.iter_mut().filter(|c| c.host.is_some()) {
+        let Some(page) = spare.next() else { break };
+        c.page = Some(page);
+        c.fused = hoist::fusable_address(ctx, c.op).filter(|f| !deferral.skipped[f.0] && !sunk[f.0]);
+        if let Some((def, ..)) = c.fused {
+            sunk[def] = true;
+        }
+    }
     let (reused, reusers) = if loops { (Vec::new(), Vec::new()) } else { reuse_lanes(ctx, spare.collect()) };
     let mut e = Emitter::new(buf);
     let labels = (0..ctx.nb_labels).map(|_| e.buf.new_label()).collect();
@@ -528,10 +550,13 @@ impl Lower<'_, '_> {
         if let Some(mark) = self.first_pass_mark {
             self.e.store(RSP, Self::slot_disp(mark), BUDGET_REG, 4);
         }
-        if !self.cached.is_empty() {
+        if self.cached.iter().any(|c| c.page.is_none()) {
             self.e.mov_ri64(RAX, NO_PAGE);
-            for (_, slot, _) in self.cached.clone() {
-                self.e.store64(RSP, Self::slot_disp(slot), RAX);
+        }
+        for c in self.cached.clone() {
+            match c.page {
+                Some(page) => self.e.mov_ri64(page, NO_PAGE.wrapping_neg()),
+                None => self.e.store64(RSP, Self::slot_disp(c.slot), RAX),
             }
         }
         self.budget_stop = Some(stop);
@@ -1335,8 +1360,8 @@ impl Lower<'_, '_> {
         if let Some(&r) = self.reusers.iter().find(|r| r.op == self.op_index) {
             return self.lower_reuser(op, r);
         }
-        match self.cached.iter().find(|c| c.0 == self.op_index) {
-            Some(&(_, slot, host)) => self.lower_cached(op, slot, host),
+        match self.cached.iter().find(|c| c.op == self.op_index) {
+            Some(&c) => self.lower_cached(op, c),
             None => self.lower_qemu_ldst(op),
         }
     }
@@ -1347,27 +1372,41 @@ impl Lower<'_, '_> {
     ///   mov rcx, [host]
     ///   back: access [rcx + rax]        ; a load stored back: r11 = rcx + rax first
     /// When A's register is a copy or dies here, it holds the offset instead of rax (no `mov`);
-    /// when a spare register `host` holds the host page, the access uses it (no `mov rcx`).
-    fn lower_cached(&mut self, op: &Op, slot: u32, host: Option<Reg>) {
+    /// when a spare register `host` holds the host page, the access uses it (no `mov rcx`). When
+    /// a spare register holds the page negated, the offset is one `lea`, even for an address
+    /// `base + disp` whose add did not run (`Cached::fused`):
+    ///   lea rax, [A + page]   or   lea rax, [base + page + disp]
+    fn lower_cached(&mut self, op: &Op, c: Cached) {
         let is_store = op.opc == Opcode::QemuSt;
         let (memop, mmu_idx) = (MemOp(op.konst(0)), op.konst(1));
         let size = memop.size();
         let addr_t = op.addr_input();
-        let addr = self.in_reg(addr_t, R11);
         let value = is_store.then(|| self.store_value(op));
-        let offset = if self.is_spare(addr_t, addr, value) { addr } else { RAX };
+        let addr = match c.fused {
+            Some((_, base, _)) => self.in_reg(base, R11),
+            None => self.in_reg(addr_t, R11),
+        };
+        let spare = c.fused.is_none() && self.is_spare(addr_t, addr, value);
+        let offset = if spare { addr } else { RAX };
         let [entry, back, slow, resume] = [(); 4].map(|_| self.e.buf.new_label());
-        self.e.mov_rr(offset, addr);
-        self.e.sub_mem64(offset, RSP, Self::slot_disp(slot));
+        match (c.page, c.fused) {
+            (Some(page), Some((_, _, disp))) => self.e.lea64_add_disp(offset, addr, page, disp as i32),
+            (Some(page), None) if spare => self.e.add64(offset, page),
+            (Some(page), None) => self.e.lea_add64(offset, addr, page),
+            (None, _) => {
+                self.e.mov_rr(offset, addr);
+                self.e.sub_mem64(offset, RSP, Self::slot_disp(c.slot));
+            }
+        }
         self.e.cmp_ri64(offset, ((1u32 << self.layout.page_bits) - size) as i32);
         self.e.jcc(0x7, entry);
-        if host.is_none() {
-            self.e.load64(RCX, RSP, Self::slot_disp(slot + 1));
+        if c.host.is_none() {
+            self.e.load64(RCX, RSP, Self::slot_disp(c.slot + 1));
         }
         self.e.bind(back);
         self.rmw_store = if is_store { None } else { self.find_rmw_store() };
         let rmw = self.rmw_store.is_some();
-        let base = host.unwrap_or(RCX);
+        let base = c.host.unwrap_or(RCX);
         if rmw {
             self.e.lea_add64(R11, base, offset);
         }
@@ -1376,26 +1415,48 @@ impl Lower<'_, '_> {
         self.e.bind(resume);
         let table = self.tlb_table(mmu_idx);
         let write = is_store || rmw;
-        self.refills.push(Refill { entry, back, slow, addr, offset, size, table, write, slot, host });
+        // A fused address is rebuilt in r11 by the refill, from the offset.
+        let addr = if c.fused.is_some() { R11 } else { addr };
+        self.refills.push(Refill { entry, back, slow, addr, offset, size, table, write, cached: c });
         let site = self.slow_site(op, (slow, resume), (Val::Reg(addr), 0), value, out, rmw);
         self.push_slow_path(op, site);
     }
 
     /// The refill of a cached access's page (see `Refill`).
+    ///   A = offset + [page] (or - page register) when the offset replaced it or A is fused
     ///   lookup as in `lower_qemu_ldst` into rax, a miss to the slow path; rcx = host page
-    ///   [host] = rcx; [page] = A; [page] &= PAGE_MASK; offset = eax; jmp back (rcx, rax kept)
+    ///   host = rcx; page = A & PAGE_MASK (negated in a register); offset = eax; jmp back
     fn emit_refill(&mut self, r: Refill) {
         self.e.bind(r.entry);
-        if r.offset == r.addr {
-            self.e.add_mem64(r.addr, RSP, Self::slot_disp(r.slot));
+        let c = r.cached;
+        let page_mask = !((1u32 << self.layout.page_bits) - 1);
+        match (c.page, c.fused.is_some()) {
+            (Some(page), true) => {
+                // base + disp may have carried out of (or borrowed from) bit 32: the lookup and
+                // the slow path read only the low half (32-bit moves).
+                self.e.mov_rr64(R11, r.offset);
+                self.e.sub64(R11, page);
+            }
+            (Some(page), false) if r.offset == r.addr => self.e.sub64(r.addr, page),
+            (None, _) if r.offset == r.addr => self.e.add_mem64(r.addr, RSP, Self::slot_disp(c.slot)),
+            _ => {}
         }
         self.tlb_lookup(r.addr, (RAX, RCX), r.size, r.table, r.write, r.slow);
-        match r.host {
+        match c.host {
             Some(h) => self.e.mov_rr64(h, RCX),
-            None => self.e.store64(RSP, Self::slot_disp(r.slot + 1), RCX),
+            None => self.e.store64(RSP, Self::slot_disp(c.slot + 1), RCX),
         }
-        self.e.store64(RSP, Self::slot_disp(r.slot), r.addr);
-        self.e.and_mem64_imm(RSP, Self::slot_disp(r.slot), !((1i32 << self.layout.page_bits) - 1));
+        match c.page {
+            Some(page) => {
+                self.e.mov_rr(page, r.addr);
+                self.e.alu_ri(AluOp::And, page, page_mask);
+                self.e.neg64(page);
+            }
+            None => {
+                self.e.store64(RSP, Self::slot_disp(c.slot), r.addr);
+                self.e.and_mem64_imm(RSP, Self::slot_disp(c.slot), page_mask as i32);
+            }
+        }
         self.e.mov_rr(r.offset, RAX);
         self.e.jmp(r.back);
     }
@@ -1539,7 +1600,7 @@ impl Lower<'_, '_> {
     fn push_slow_path(&mut self, op: &Op, sp: SlowPathSite) {
         let mut live = self.live_pool_regs(op.outputs());
         live.extend(self.plan.caller_saved_pinned.iter().copied());
-        live.extend(self.cached.iter().filter_map(|c| c.2));
+        live.extend(self.cached.iter().flat_map(|c| [c.host, c.page]).flatten());
         let i = self.op_index;
         live.extend(self.reused.iter().filter(|f| f.op < i && i <= f.last).flat_map(|f| [f.host, f.offset]));
         let deferred = self.deferral.pending[self.op_index].iter().filter_map(|&k| self.deferred_op(k)).collect();
