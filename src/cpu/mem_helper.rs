@@ -48,6 +48,11 @@ impl X86Cpu {
         }
         self.tlb.stats.misses += 1;
         self.tlb_fill(vaddr, access, mmu_idx)?;
+        // The entry just filled serves RAM directly; only MMIO goes through the bus.
+        if let Some(host) = self.tlb.lookup(mmu_idx, vaddr, access) {
+            // SAFETY: as above.
+            return Ok(unsafe { read_host(host as *const u8, size) });
+        }
         let pa = self.translate(vaddr, access, mmu_idx)?;
         Ok(self.mem.read(pa, size))
     }
@@ -65,6 +70,11 @@ impl X86Cpu {
         } else {
             self.tlb.stats.misses += 1;
             self.tlb_fill(vaddr, Access::Write, mmu_idx)?;
+            if let Some(host) = self.tlb.lookup(mmu_idx, vaddr, Access::Write) {
+                // SAFETY: as in `ld_page` (a page with translated code fails the lookup).
+                unsafe { write_host(host as *mut u8, size, value) };
+                return Ok(());
+            }
         }
         let pa = self.translate(vaddr, Access::Write, mmu_idx)?;
         self.notdirty_write(pa.0, size, from_code)?;
