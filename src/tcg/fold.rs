@@ -17,7 +17,7 @@
 use super::effects::may_change_globals;
 use super::interp::eval_pure;
 use super::inverse::Inverses;
-use super::ir::{Cond, Op, TcgContext, Temp};
+use super::ir::{Cond, MemOp, Op, TcgContext, Temp};
 use super::opcode::{OpFlags, Opcode};
 use super::zmask::ZMasks;
 use alloc::vec::Vec;
@@ -61,6 +61,7 @@ fn fold_op(ctx: &mut TcgContext, facts: &Facts, op: &Op, out: &mut Vec<Op>) -> b
         Opcode::Mov => {}
         Opcode::BrCond => return fold_brcond(ctx, facts, op, out),
         Opcode::Mulu2 | Opcode::Muls2 => return fold_mul2(ctx, op, out),
+        Opcode::QemuSt => return fold_narrow_store(facts, op, out),
         _ if op.flags().contains(OpFlags::PURE) => {
             let narrow = || facts.zm.redundant_zero_extension(ctx, op).or_else(|| low_of_deposit(ctx, facts, op));
             let narrow = || narrow().map(Value::Copy);
@@ -147,6 +148,22 @@ fn low_of_deposit(ctx: &TcgContext, facts: &Facts, op: &Op) -> Option<u32> {
     let n = op.konst(1);
     let (v, m) = facts.inv.deposited(op.args[1])?;
     (m >= n && facts.zm.below(ctx, v, n)).then_some(v)
+}
+
+/// A store of the low `len` bits extracted from `x`, `len` at least the store's width, stores
+/// `x` itself: the store keeps only those bits (`mov %cl,(%eax)`).
+fn fold_narrow_store(facts: &Facts, op: &Op, out: &mut Vec<Op>) -> bool {
+    let width = 8 * MemOp(op.konst(0)).size();
+    let mut st = *op;
+    let narrowed = match facts.inv.low_bits_of(op.args[0]) {
+        Some((x, len)) if len >= width => {
+            st.args[0] = x;
+            true
+        }
+        _ => false,
+    };
+    out.push(st);
+    narrowed
 }
 
 /// `mulu2`/`muls2` of two constants: two moves.
@@ -421,6 +438,23 @@ mod tests {
         f(&keep, &keep);
         let wide = " deposit_i32 eax,eax,ebx,$0x0,$0x8\n extract_i32 ecx,eax,$0x0,$0x8";
         f(wide, wide);
+    }
+
+    #[test]
+    fn a_narrow_store_stores_what_its_value_was_extracted_from() {
+        f(
+            " extract_i32 tmp17,ecx,$0x0,$0x8\n qemu_st_i32 tmp17,eax,ub,0",
+            " extract_i32 tmp17,ecx,$0x0,$0x8\n qemu_st_i32 ecx,eax,ub,0",
+        );
+        f(
+            " extract_i32 tmp17,ecx,$0x0,$0x10\n qemu_st_i32 tmp17,eax,ub,0\n qemu_st_i32 tmp17,eax,leuw,0",
+            " extract_i32 tmp17,ecx,$0x0,$0x10\n qemu_st_i32 ecx,eax,ub,0\n qemu_st_i32 ecx,eax,leuw,0",
+        );
+        // Not a store wider than the bits kept, nor after the source changed.
+        let keep = " extract_i32 tmp17,ecx,$0x0,$0x8\n qemu_st_i32 tmp17,eax,leuw,0";
+        f(keep, keep);
+        let keep = " extract_i32 tmp17,ecx,$0x0,$0x8\n add_i32 ecx,ecx,$0x1\n qemu_st_i32 tmp17,eax,ub,0";
+        f(keep, keep);
     }
 
     #[test]
