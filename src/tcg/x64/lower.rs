@@ -592,10 +592,7 @@ impl Lower<'_, '_> {
     /// of the TB's start, as after any exit).
     fn goto_tb(&mut self, slot: u32) {
         if let (Some(body), Some(true)) = (self.body, self.self_slots.get(slot as usize)) {
-            let n = self.tb.icount;
-            self.e.alu_ri(AluOp::Sub, BUDGET_REG, n);
-            self.e.jcc(0x9, body);
-            self.e.alu_ri(AluOp::Add, BUDGET_REG, n);
+            self.back_edge(body);
         }
         self.materialize_loop_deferred();
         self.sync_pinned();
@@ -604,6 +601,23 @@ impl Lower<'_, '_> {
         if let Some(s) = self.jmp_offsets.get_mut(slot as usize) {
             *s = Some(site);
         }
+    }
+
+    /// The in-TB back edge: charge the budget and go round again; give it back when spent.
+    ///   sub budget, icount; jns body; add budget, icount
+    fn back_edge(&mut self, body: DynLabel) {
+        let n = self.tb.icount;
+        self.e.alu_ri(AluOp::Sub, BUDGET_REG, n);
+        self.e.jcc(0x9, body);
+        self.e.alu_ri(AluOp::Add, BUDGET_REG, n);
+    }
+
+    /// Label `l` is where a `goto_tb` loops back inside the TB (`set_label l; goto_tb n` with
+    /// slot n back to the TB itself).
+    fn leads_back(&self, l: u32) -> bool {
+        let at = self.ops.iter().position(|op| op.opc == Opcode::SetLabel && op.konst(0) == l);
+        let next = at.and_then(|i| self.ops.get(i + 1)).filter(|op| op.opc == Opcode::GotoTb);
+        next.is_some_and(|op| self.self_slots.get(op.konst(0) as usize) == Some(&true))
     }
 
     /// The label of the exception exit for the current guest instruction.
@@ -907,7 +921,18 @@ impl Lower<'_, '_> {
             Cond::Always => self.e.jmp(label),
             c => {
                 let cc = self.emit_cmp(op.input(0), op.input(1), c);
-                self.e.jcc(cc, label);
+                match self.body.filter(|_| self.leads_back(op.konst(1))) {
+                    // The loop's branch: its back edge inline, so a pass takes one jump, not two.
+                    //   j!cc out; (back_edge); jmp label; out:
+                    Some(body) => {
+                        let out = self.e.buf.new_label();
+                        self.e.jcc(cc ^ 1, out);
+                        self.back_edge(body);
+                        self.e.jmp(label);
+                        self.e.bind(out);
+                    }
+                    None => self.e.jcc(cc, label),
+                }
             }
         }
     }
