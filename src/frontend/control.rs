@@ -65,15 +65,24 @@ fn near_target(s: &DisasContext) -> u32 {
 }
 
 /// Branch to `target` when `cond(a, b)`, else fall through to the next instruction
-/// (slot 1 = not taken, slot 0 = taken).
+/// (slot 1 = not taken, slot 0 = taken). The exit that comes first in the IR is the one generated
+/// code reaches without a jump: the fall-through, as in QEMU, except for a backward branch
+/// (a loop's), which is more often taken; there the branch tests the opposite condition.
 fn gen_branch(s: &mut DisasContext, cond: Cond, a: Temp, b: Temp, target: u32) {
     s.gen_update_cc_op();
-    let taken = s.tcg.new_label();
-    s.tcg.gen_brcond(cond, a, b, taken);
+    let label = s.tcg.new_label();
     let next = s.pc_next;
-    s.gen_jmp_tb(next, 1);
-    s.tcg.gen_set_label(taken);
-    s.gen_jmp_tb(target, 0);
+    if target <= s.pc {
+        s.tcg.gen_brcond(cond.invert(), a, b, label);
+        s.gen_jmp_tb(target, 0);
+        s.tcg.gen_set_label(label);
+        s.gen_jmp_tb(next, 1);
+    } else {
+        s.tcg.gen_brcond(cond, a, b, label);
+        s.gen_jmp_tb(next, 1);
+        s.tcg.gen_set_label(label);
+        s.gen_jmp_tb(target, 0);
+    }
 }
 
 /// jcc rel.
