@@ -456,3 +456,41 @@ fn a_fused_address_that_wraps_around_4_gib_matches_the_interpreter() {
         }
     }
 }
+
+/// A hoisted access whose page the TB entry could not map looks it up again out of line on each
+/// pass until the lookup hits, and from then on uses the host address that lookup found. Here the
+/// pass before the loop's TB leaves the load's TLB entry to the store's page (same TLB index),
+/// and the store keeps evicting it for two passes, until it moves on to the next page.
+/// ```text
+///     mov $0x280000, %esi
+///     mov $0x380ff8, %edi
+///     xor %edx, %edx
+///     mov $8, %ecx
+/// 1:  add (%esi), %edx
+///     mov %edx, (%edi)
+///     add $4, %edi
+///     dec %ecx
+///     jne 1b
+///     mov %edx, %eax
+///     out %al, $0xf4
+/// ```
+#[rustfmt::skip]
+const HOISTED_MISS_AT_ENTRY: &[u8] = &[
+    0xbe, 0x00, 0x00, 0x28, 0x00, 0xbf, 0xf8, 0x0f, 0x38, 0x00, 0x31, 0xd2, 0xb9, 0x08, 0x00, 0x00,
+    0x00, 0x03, 0x16, 0x89, 0x17, 0x83, 0xc7, 0x04, 0x49, 0x75, 0xf6, 0x89, 0xd0, 0xe6, 0xf4,
+];
+
+#[test]
+fn a_hoisted_access_missing_at_entry_finds_its_page_later() {
+    let fill = |cpu: &mut X86Cpu| {
+        cpu.mem.load(tcg86::softmmu::PhysAddr(0x280000), &[0x11, 0x11, 0x11, 0x11, 0x22, 0x22, 0x22, 0x22]).unwrap();
+    };
+    for limit in (1..=12).chain(514..=560).chain([1_000_000]) {
+        let (ci, cj) = stop_both(HOISTED_MISS_AT_ENTRY, fill, limit);
+        let mem = |c: &X86Cpu| (0..8).map(|i| rd32(c, 0x380ff8 + 4 * i)).collect::<Vec<_>>();
+        assert_eq!(mem(&ci), mem(&cj), "limit {limit}: the stores");
+        if limit == 1_000_000 {
+            assert_eq!(cj.env.regs[EDX], 0x8888_8888, "eight loads of 0x11111111");
+        }
+    }
+}

@@ -4,7 +4,8 @@
 //! In a TB that loops inside itself, an access whose address is a global the TB never writes plus
 //! a constant (`add %eax,0x28(%esp)` in a loop that leaves `esp` alone) touches the same guest
 //! page on every iteration. Its TLB lookup moves to the TB entry, before the loop body: the host
-//! address, or 0 when the lookup missed, goes to a stack slot, and each iteration only tests it.
+//! address, or 0 when the lookup missed, goes to a stack slot, and each iteration only tests it
+//! (a pass that finds 0 looks the page up again, out of line, and keeps the address it finds).
 //!
 //! The other accesses of such a TB keep the page their last lookup found (its guest address and
 //! the host address of its first byte, in two stack slots): while the access stays inside that

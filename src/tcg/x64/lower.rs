@@ -109,6 +109,22 @@ struct Refill {
     cached: Cached,
 }
 
+/// The out-of-line lookup of a hoisted access whose slot is 0 (`Lower::emit_hoist_refill`): on
+/// a hit it fills the slot and goes back to the access with r11 = host address; on a miss it goes
+/// to the access's slow path.
+struct HoistRefill {
+    entry: DynLabel,
+    back: DynLabel,
+    slow: DynLabel,
+    /// The address is `base + disp` on every pass.
+    base: Val,
+    disp: u32,
+    size: u32,
+    table: i32,
+    write: bool,
+    slot: u32,
+}
+
 /// An access of a looping TB that keeps the page of its last lookup (`hoist.rs`).
 #[derive(Copy, Clone, Debug)]
 struct Cached {
@@ -190,6 +206,7 @@ struct Lower<'a, 'c> {
     /// Accesses that keep their last page.
     cached: Vec<Cached>,
     refills: Vec<Refill>,
+    hoist_refills: Vec<HoistRefill>,
     /// The next op was folded into the current one (`fuse_add3`): skip it.
     skip_next: bool,
     /// Where the value the op before stored into `env`'s eip still is (a register or a constant),
@@ -278,6 +295,7 @@ pub fn compile(
         hoisted,
         cached,
         refills: Vec::new(),
+        hoist_refills: Vec::new(),
         eip_value: None,
         skip_next: false,
     };
@@ -634,6 +652,9 @@ impl Lower<'_, '_> {
         self.emit_budget_stop();
         for r in core::mem::take(&mut self.refills) {
             self.emit_refill(r);
+        }
+        for r in core::mem::take(&mut self.hoist_refills) {
+            self.emit_hoist_refill(r);
         }
         for sp in core::mem::take(&mut self.slow) {
             self.emit_slow_path(sp);
@@ -1379,8 +1400,8 @@ impl Lower<'_, '_> {
     }
 
     fn lower_guest_access(&mut self, op: &Op) {
-        if let Some(&(_, slot)) = self.hoisted.iter().find(|h| h.0.op == self.op_index) {
-            return self.lower_hoisted(op, slot);
+        if let Some(&(site, slot)) = self.hoisted.iter().find(|h| h.0.op == self.op_index) {
+            return self.lower_hoisted(op, site, slot);
         }
         if let Some(&r) = self.reusers.iter().find(|r| r.op == self.op_index) {
             return self.lower_reuser(op, r);
@@ -1532,23 +1553,42 @@ impl Lower<'_, '_> {
         None
     }
 
-    /// A hoisted access: the host address from its slot, or the ordinary lookup when it is 0.
-    ///   mov r11, [rsp + slot]; test r11, r11; jnz fast
-    ///   (lower_qemu_ldst); jmp done
-    ///   fast: access [r11]                ; r11 is also what a paired store uses
-    ///   done:
-    fn lower_hoisted(&mut self, op: &Op, slot: u32) {
-        let (fast, done) = (self.e.buf.new_label(), self.e.buf.new_label());
+    /// A hoisted access: the host address from its slot; when it is 0 (the entry's lookup
+    /// missed), an out-of-line lookup fills the slot (`emit_hoist_refill`).
+    ///   mov r11, [rsp + slot]; test r11, r11; jz refill
+    ///   back: access [r11]                ; r11 is also what a paired store uses
+    fn lower_hoisted(&mut self, op: &Op, site: Site, slot: u32) {
+        let is_store = op.opc == Opcode::QemuSt;
+        let (memop, mmu_idx) = (MemOp(op.konst(0)), op.konst(1));
+        let value = is_store.then(|| self.store_value(op));
+        let [entry, back, slow, resume] = [(); 4].map(|_| self.e.buf.new_label());
         self.e.load64(R11, RSP, Self::slot_disp(slot));
         self.e.test_rr64(R11, R11);
-        self.e.jcc(0x5, fast);
-        self.lower_qemu_ldst(op);
-        self.e.jmp(done);
-        self.e.bind(fast);
-        let value = (op.opc == Opcode::QemuSt).then(|| self.store_value(op));
-        self.access_at(op, value, HostAddr::Disp(R11, 0));
+        self.e.jcc(0x4, entry);
+        self.e.bind(back);
+        self.rmw_store = if is_store { None } else { self.find_rmw_store() };
+        let rmw = self.rmw_store.is_some();
+        let out = self.access_at(op, value, HostAddr::Disp(R11, 0));
         self.count_tlb_hit();
-        self.e.bind(done);
+        self.e.bind(resume);
+        let (base, disp) = (self.val(site.base), site.disp);
+        let (size, table) = (memop.size(), self.tlb_table(mmu_idx));
+        self.hoist_refills.push(HoistRefill { entry, back, slow, base, disp, size, table, write: site.write, slot });
+        let site = self.slow_site(op, (slow, resume), (base, disp), value, out, rmw);
+        self.push_slow_path(op, site);
+    }
+
+    /// The lookup of a hoisted access whose slot is 0, as at TB entry (the page the entry could
+    /// not map may be mapped now); a miss goes to the access's slow path.
+    ///   r11 = base + disp; lookup as in `lower_qemu_ldst` into rax, rcx
+    ///   r11 = rcx + rax; [rsp + slot] = r11; jmp back
+    fn emit_hoist_refill(&mut self, r: HoistRefill) {
+        self.e.bind(r.entry);
+        self.load_sum(R11, r.base, r.disp);
+        self.tlb_lookup(R11, (RAX, RCX), r.size, r.table, r.write, r.slow);
+        self.e.lea_add64(R11, RCX, RAX);
+        self.e.store64(RSP, Self::slot_disp(r.slot), R11);
+        self.e.jmp(r.back);
     }
 
     /// The offset in `env` of the TLB table of `mmu_idx`.
