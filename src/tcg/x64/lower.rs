@@ -630,14 +630,6 @@ impl Lower<'_, '_> {
         self.e.alu_ri(AluOp::Add, BUDGET_REG, n);
     }
 
-    /// Label `l` is where a `goto_tb` loops back inside the TB (`set_label l; goto_tb n` with
-    /// slot n back to the TB itself).
-    fn leads_back(&self, l: u32) -> bool {
-        let at = self.ops.iter().position(|op| op.opc == Opcode::SetLabel && op.konst(0) == l);
-        let next = at.and_then(|i| self.ops.get(i + 1)).filter(|op| op.opc == Opcode::GotoTb);
-        next.is_some_and(|op| self.self_slots.get(op.konst(0) as usize) == Some(&true))
-    }
-
     /// The label of the exception exit for the current guest instruction.
     fn raised_label(&mut self) -> DynLabel {
         if let Some(&(_, l)) = self.raised.iter().find(|(i, _)| *i == self.insn) {
@@ -942,18 +934,7 @@ impl Lower<'_, '_> {
             Cond::Always => self.e.jmp(label),
             c => {
                 let cc = self.emit_cmp(op.input(0), op.input(1), c);
-                match self.body.filter(|_| self.leads_back(op.konst(1))) {
-                    // The loop's branch: its back edge inline, so a pass takes one jump, not two.
-                    //   j!cc out; (back_edge); jmp label; out:
-                    Some(body) => {
-                        let out = self.e.buf.new_label();
-                        self.e.jcc(cc ^ 1, out);
-                        self.back_edge(body);
-                        self.e.jmp(label);
-                        self.e.bind(out);
-                    }
-                    None => self.e.jcc(cc, label),
-                }
+                self.e.jcc(cc, label);
             }
         }
     }
