@@ -19,88 +19,91 @@ use alloc::vec::Vec;
 
 const NONE: u32 = u32::MAX;
 
-/// Known copies: `src[d]` is the temp `d` currently equals, or `NONE`.
+/// One temp's fact: it equals `src` as `src` was at write `ver`, in block `block`.
+#[derive(Copy, Clone)]
+struct Fact {
+    src: u32,
+    ver: u32,
+    block: u32,
+}
+
+/// Known copies, invalidated without scans: a fact records the write count of its source and
+/// the block it was learnt in, and holds only while both are current.
 struct Copies {
-    src: Vec<u32>,
-    /// For each source, the temps recorded as its copies (some may be stale: check `src`), so a
-    /// write finds what it invalidates without a scan.
-    copies_of: Vec<Vec<u32>>,
-    /// Temps that may have an entry in `src` (some may be stale).
-    active: Vec<u32>,
+    facts: Vec<Fact>,
+    /// Writes of each temp so far (each one ends the facts whose source it is).
+    ver: Vec<u32>,
+    /// Blocks ended so far (each end drops every fact).
+    block: u32,
     /// Plain temps whose better name is a global they were copied into (see `redirect`).
     redirected: Vec<bool>,
+    globals: Vec<u32>,
 }
 
 impl Copies {
-    fn new(n: usize) -> Copies {
-        Copies { src: vec![NONE; n], copies_of: vec![Vec::new(); n], active: Vec::new(), redirected: vec![false; n] }
+    fn new(ctx: &TcgContext) -> Copies {
+        let n = ctx.temps.len();
+        let globals = (0..n as u32).filter(|&t| is_global(ctx, t)).collect();
+        let none = Fact { src: NONE, ver: 0, block: 0 };
+        Copies { facts: vec![none; n], ver: vec![0; n], block: 0, redirected: vec![false; n], globals }
+    }
+
+    /// The temp `t` equals by its own fact.
+    fn fact(&self, t: u32) -> Option<u32> {
+        let f = self.facts.get(t as usize)?;
+        (f.src != NONE && f.block == self.block && self.ver[f.src as usize] == f.ver).then_some(f.src)
     }
 
     fn is_redirected(&self, t: u32) -> bool {
-        self.get(t).is_some() && self.redirected.get(t as usize) == Some(&true)
+        self.fact(t).is_some() && self.redirected.get(t as usize) == Some(&true)
     }
 
+    /// The best name of `t`'s value: its source, or the global its source was redirected to.
     fn get(&self, t: u32) -> Option<u32> {
-        self.src.get(t as usize).copied().filter(|&s| s != NONE)
+        let s = self.fact(t)?;
+        match self.redirected[s as usize] {
+            true => self.fact(s).or(Some(s)),
+            false => Some(s),
+        }
     }
 
     fn record(&mut self, d: u32, s: u32) {
-        self.src[d as usize] = s;
-        self.copies_of[s as usize].push(d);
-        self.active.push(d);
+        self.facts[d as usize] = Fact { src: s, ver: self.ver[s as usize], block: self.block };
     }
 
     /// `t` is written: it no longer equals its source, and nothing equals its old value through it.
     fn forget(&mut self, t: u32) {
-        self.src[t as usize] = NONE;
+        self.facts[t as usize].src = NONE;
         self.redirected[t as usize] = false;
-        for k in core::mem::take(&mut self.copies_of[t as usize]) {
-            if self.src[k as usize] == t {
-                self.src[k as usize] = NONE;
-            }
-        }
+        self.ver[t as usize] = self.ver[t as usize].wrapping_add(1);
     }
 
     /// `d` (a global) now holds what `s` (a plain temp, nobody's copy) holds: reads of `s`, and
-    /// of the temps that copied `s`, read `d` from now on.
+    /// of the temps that copied `s`, read `d` from now on (`get` follows `s` to `d`).
     fn redirect(&mut self, s: u32, d: u32) {
         self.redirected[s as usize] = true;
-        for k in core::mem::take(&mut self.copies_of[s as usize]) {
-            if self.src[k as usize] == s {
-                self.src[k as usize] = d;
-                self.copies_of[d as usize].push(k);
-            }
-        }
         self.record(s, d);
     }
 
-    /// Drop every fact for which `pred(key, source)` holds.
-    fn forget_where(&mut self, pred: impl Fn(u32, u32) -> bool) {
-        let src = &mut self.src;
-        self.active.retain(|&k| {
-            let s = src[k as usize];
-            if s != NONE && pred(k, s) {
-                src[k as usize] = NONE;
-            }
-            src[k as usize] != NONE
-        });
+    /// Drop every fact that names a global, as key or as source.
+    fn forget_globals(&mut self) {
+        for i in 0..self.globals.len() {
+            let g = self.globals[i] as usize;
+            self.facts[g].src = NONE;
+            self.ver[g] = self.ver[g].wrapping_add(1);
+        }
     }
 
     /// Forget everything (a block ends).
     fn clear(&mut self) {
-        for k in core::mem::take(&mut self.active) {
-            let s = core::mem::replace(&mut self.src[k as usize], NONE);
-            if s != NONE {
-                self.copies_of[s as usize].clear();
-            }
-        }
+        self.block += 1;
     }
 }
 
 /// Propagate copies and constants into the inputs of later ops. Returns true if an input changed.
 #[doc(alias = "tcg_optimize")]
 pub fn copy_prop(ctx: &mut TcgContext) -> bool {
-    let mut c = Copies::new(ctx.temps.len());
+    let mut c = Copies::new(ctx);
     let mut changed = false;
     for i in 0..ctx.ops.len() {
         changed |= rewrite_inputs(ctx, &c, i);
@@ -110,7 +113,7 @@ pub fn copy_prop(ctx: &mut TcgContext) -> bool {
             continue;
         }
         if may_change_globals(ctx, &op) {
-            c.forget_where(|k, s| is_global(ctx, k) || is_global(ctx, s));
+            c.forget_globals();
         }
         for &t in op.outputs() {
             c.forget(t);
