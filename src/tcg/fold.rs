@@ -41,7 +41,7 @@ pub fn fold(ctx: &mut TcgContext) -> bool {
         for o in &out[start..] {
             let changes_globals = may_change_globals(ctx, o);
             zm.record(ctx, o, changes_globals);
-            inv.record(ctx, o, changes_globals);
+            inv.record(o, changes_globals);
         }
     }
     ctx.ops = out;

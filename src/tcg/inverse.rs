@@ -25,24 +25,53 @@ struct Def {
     len: u32,
 }
 
-pub struct Inverses {
-    def: Vec<Option<Def>>,
-    /// For each temp, the temps whose `Def` reads it (some stale).
-    readers: Vec<Vec<u32>>,
-    /// Temps that may have a `Def` (some stale).
-    active: Vec<u32>,
+/// A `Def` as recorded: the write counts of its operands then, and the block.
+#[derive(Copy, Clone)]
+struct Entry {
+    def: Def,
+    ver: [u32; 2],
+    block: u32,
 }
+
+/// What is known, invalidated without scans: an entry holds while its block and the write
+/// counts of its operands are current.
+pub struct Inverses {
+    entries: Vec<Option<Entry>>,
+    /// Writes of each temp so far.
+    ver: Vec<u32>,
+    /// Blocks ended so far.
+    block: u32,
+    globals: Vec<u32>,
+}
+
+const NO_TEMP: u32 = u32::MAX;
 
 impl Inverses {
     pub fn new(ctx: &TcgContext) -> Inverses {
         let n = ctx.temps.len();
-        Inverses { def: vec![None; n], readers: vec![Vec::new(); n], active: Vec::new() }
+        let globals = (0..n as u32).filter(|&t| is_global(ctx, t)).collect();
+        Inverses { entries: vec![None; n], ver: vec![0; n], block: 0, globals }
+    }
+
+    fn version(&self, t: u32) -> u32 {
+        if t == NO_TEMP {
+            0
+        } else {
+            self.ver[t as usize]
+        }
+    }
+
+    /// How `t` was computed, if that still holds.
+    fn def_of(&self, t: u32) -> Option<Def> {
+        let e = self.entries.get(t as usize).copied().flatten()?;
+        let current = e.block == self.block && e.ver == [self.version(e.def.a), self.version(e.def.b)];
+        current.then_some(e.def)
     }
 
     /// The temp `op` (an add or sub) reduces to, if it undoes the op that computed an input.
     pub fn undone(&self, op: &Op) -> Option<u32> {
         let (t, u) = (op.args[1], op.args[2]);
-        let def = |x: u32| self.def.get(x as usize).copied().flatten();
+        let def = |x: u32| self.def_of(x);
         match op.opc {
             Opcode::Add => match (def(t), def(u)) {
                 (Some(Def { op: Opcode::Sub, a, b, .. }), _) if b == u => Some(a),
@@ -60,7 +89,7 @@ impl Inverses {
 
     /// `(a, b)` when temp `t` holds `a - b` (both unchanged since).
     pub fn difference(&self, t: u32) -> Option<(u32, u32)> {
-        match self.def.get(t as usize).copied().flatten()? {
+        match self.def_of(t)? {
             Def { op: Opcode::Sub, a, b, .. } => Some((a, b)),
             _ => None,
         }
@@ -69,7 +98,7 @@ impl Inverses {
     /// `(x, len)` when temp `t` holds the low `len` bits of `x` (`extract t,x,0,len`, both
     /// unchanged since).
     pub fn low_bits_of(&self, t: u32) -> Option<(u32, u32)> {
-        match self.def.get(t as usize).copied().flatten()? {
+        match self.def_of(t)? {
             Def { op: Opcode::Extract, a, len, .. } => Some((a, len)),
             _ => None,
         }
@@ -78,7 +107,7 @@ impl Inverses {
     /// `(v, len)` when temp `t` holds some value with `v` deposited into its low `len` bits
     /// (`deposit t,y,v,0,len`, all unchanged since).
     pub fn deposited(&self, t: u32) -> Option<(u32, u32)> {
-        match self.def.get(t as usize).copied().flatten()? {
+        match self.def_of(t)? {
             Def { op: Opcode::Deposit, b, len, .. } => Some((b, len)),
             _ => None,
         }
@@ -86,12 +115,13 @@ impl Inverses {
 
     /// Record what `op` (as emitted) computes; forget what it invalidates (`changes_globals`:
     /// `effects::may_change_globals` of `op`, computed once by the caller).
-    pub fn record(&mut self, ctx: &TcgContext, op: &Op, changes_globals: bool) {
+    pub fn record(&mut self, op: &Op, changes_globals: bool) {
         if op.opc == Opcode::SetLabel || op.flags().contains(OpFlags::BB_END) {
-            return self.clear();
+            self.block += 1;
+            return;
         }
         if changes_globals {
-            self.forget_globals(ctx);
+            self.forget_globals();
         }
         for &t in op.outputs() {
             self.forget(t);
@@ -99,53 +129,37 @@ impl Inverses {
         let (d, a, b) = (op.args[0], op.args[1], op.args[2]);
         let def = match op.opc {
             Opcode::Add | Opcode::Sub => Some(Def { op: op.opc, a, b, len: 32 }),
-            Opcode::Extract if op.konst(0) == 0 => Some(Def { op: op.opc, a, b: u32::MAX, len: op.konst(1) }),
+            Opcode::Extract if op.konst(0) == 0 => Some(Def { op: op.opc, a, b: NO_TEMP, len: op.konst(1) }),
             // Only the deposited value matters (and `d` may be the value deposited into).
-            Opcode::Deposit if op.konst(0) == 0 => Some(Def { op: op.opc, a: u32::MAX, b, len: op.konst(1) }),
-            // A copy is computed the same way as its source.
-            Opcode::Mov => self.def.get(a as usize).copied().flatten(),
+            Opcode::Deposit if op.konst(0) == 0 => Some(Def { op: op.opc, a: NO_TEMP, b, len: op.konst(1) }),
+            // A copy is computed the same way as its source (as long as its source's operands are
+            // unchanged: the copy keeps the source's entry).
+            Opcode::Mov => {
+                let e = self.def_of(a).and(self.entries.get(a as usize).copied().flatten());
+                if let (Some(e), true) = (e, d != a && (d as usize) < self.entries.len()) {
+                    self.entries[d as usize] = Some(e);
+                }
+                None
+            }
             _ => None,
         };
-        if let Some(def) = def.filter(|f| d != f.a && d != f.b && (d as usize) < self.def.len()) {
-            self.def[d as usize] = Some(def);
-            for x in [def.a, def.b] {
-                if let Some(r) = self.readers.get_mut(x as usize) {
-                    r.push(d);
-                }
-            }
-            self.active.push(d);
+        if let Some(def) = def.filter(|f| d != f.a && d != f.b && (d as usize) < self.entries.len()) {
+            let ver = [self.version(def.a), self.version(def.b)];
+            self.entries[d as usize] = Some(Entry { def, ver, block: self.block });
         }
     }
 
     /// `t` is written: its own def ends, and so do the defs that read it.
     fn forget(&mut self, t: u32) {
-        let Some(slot) = self.def.get_mut(t as usize) else { return };
+        let Some(slot) = self.entries.get_mut(t as usize) else { return };
         *slot = None;
-        for k in core::mem::take(&mut self.readers[t as usize]) {
-            self.def[k as usize] = None;
-        }
+        self.ver[t as usize] = self.ver[t as usize].wrapping_add(1);
     }
 
-    fn forget_globals(&mut self, ctx: &TcgContext) {
-        let def = &mut self.def;
-        self.active.retain(|&k| {
-            let global = |x: u32| is_global(ctx, x);
-            if def[k as usize].is_some_and(|d| global(k) || global(d.a) || global(d.b)) {
-                def[k as usize] = None;
-            }
-            def[k as usize].is_some()
-        });
-    }
-
-    fn clear(&mut self) {
-        for k in core::mem::take(&mut self.active) {
-            if let Some(d) = self.def[k as usize].take() {
-                for x in [d.a, d.b] {
-                    if let Some(r) = self.readers.get_mut(x as usize) {
-                        r.clear();
-                    }
-                }
-            }
+    /// Every def of a global, and every def reading one, ends.
+    fn forget_globals(&mut self) {
+        for i in 0..self.globals.len() {
+            self.forget(self.globals[i]);
         }
     }
 }
