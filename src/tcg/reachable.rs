@@ -51,33 +51,27 @@ fn sweep(ctx: &mut TcgContext) -> bool {
     for l in ctx.ops.iter().filter_map(branch_target) {
         refs[l as usize] += 1;
     }
-    let ops = core::mem::take(&mut ctx.ops);
-    let before = ops.len();
+    let before = ctx.ops.len();
     let mut dead = false;
-    for op in ops {
-        let keep = match op.opc {
-            Opcode::SetLabel if refs[op.konst(0) as usize] == 0 => false,
-            Opcode::SetLabel => {
-                dead = false;
-                true
-            }
-            Opcode::InsnStart => true,
-            _ if dead => {
-                if let Some(l) = branch_target(&op) {
-                    refs[l as usize] -= 1;
-                }
-                false
-            }
-            Opcode::Br | Opcode::ExitTb | Opcode::GotoPtr => {
-                dead = true;
-                true
-            }
-            _ => true,
-        };
-        if keep {
-            ctx.ops.push(op);
+    ctx.ops.retain(|op| match op.opc {
+        Opcode::SetLabel if refs[op.konst(0) as usize] == 0 => false,
+        Opcode::SetLabel => {
+            dead = false;
+            true
         }
-    }
+        Opcode::InsnStart => true,
+        _ if dead => {
+            if let Some(l) = branch_target(op) {
+                refs[l as usize] -= 1;
+            }
+            false
+        }
+        Opcode::Br | Opcode::ExitTb | Opcode::GotoPtr => {
+            dead = true;
+            true
+        }
+        _ => true,
+    });
     ctx.ops.len() != before
 }
 
