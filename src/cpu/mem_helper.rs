@@ -138,9 +138,43 @@ impl X86Cpu {
         self.st_page(vaddr, size, value, mmu_idx, from_code)
     }
 
-    /// Fetch one byte of code for the translator.
-    pub fn ld_code(&mut self, vaddr: u32) -> MemResult<u8> {
-        self.ld_access(vaddr, 1, Access::Code, 0).map(|v| v as u8)
+    /// Fetch code bytes at `vaddr` into `buf` for the translator, stopping at a fault; returns how
+    /// many. One TLB lookup per page (QEMU's `translator_ld*` also read a page's code through one
+    /// host pointer): RAM is copied, other memory read byte by byte through the bus.
+    pub fn fetch_code(&mut self, vaddr: u32, buf: &mut [u8]) -> usize {
+        let mut n = 0;
+        while n < buf.len() {
+            let a = vaddr.wrapping_add(n as u32);
+            let room = ((PAGE_SIZE - (a & !PAGE_MASK)) as usize).min(buf.len() - n);
+            let Ok(host) = self.code_page(a) else { break };
+            match host {
+                // SAFETY: a TLB hit maps the whole page inside RAM (tlb.rs invariant) and `room`
+                // bytes from `a` stay in it.
+                Some(p) => {
+                    buf[n..n + room].copy_from_slice(unsafe { core::slice::from_raw_parts(p as *const u8, room) })
+                }
+                None => {
+                    let Ok(pa) = self.translate(a, Access::Code, 0) else { break };
+                    for (i, b) in buf[n..n + room].iter_mut().enumerate() {
+                        *b = self.mem.read(PhysAddr(pa.0.wrapping_add(i as u32)), 1) as u8;
+                    }
+                }
+            }
+            n += room;
+        }
+        n
+    }
+
+    /// The host address of code at `vaddr` when its page is RAM (`None`: another kind of memory),
+    /// filling the TLB entry on a miss.
+    fn code_page(&mut self, vaddr: u32) -> MemResult<Option<usize>> {
+        if let Some(host) = self.tlb.lookup(0, vaddr, Access::Code) {
+            self.tlb.stats.hits += 1;
+            return Ok(Some(host));
+        }
+        self.tlb.stats.misses += 1;
+        self.tlb_fill(vaddr, Access::Code, 0)?;
+        Ok(self.tlb.lookup(0, vaddr, Access::Code))
     }
 
     /// The physical address of code at `vaddr` (the TB key).

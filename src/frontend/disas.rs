@@ -163,14 +163,7 @@ const MAX_INSN_LEN: usize = 15;
 
 /// Fetch up to 15 code bytes at linear `addr`, stopping at a fault.
 fn fetch(cpu: &mut X86Cpu, addr: u32, buf: &mut [u8; MAX_INSN_LEN]) -> usize {
-    let mut n = 0;
-    while n < MAX_INSN_LEN {
-        match cpu.ld_code(addr.wrapping_add(n as u32)) {
-            Ok(b) => buf[n] = b,
-            Err(_) => break,
-        }
-        n += 1;
-    }
+    let n = cpu.fetch_code(addr, buf);
     cpu.env.exception_index = crate::cpu::state::EXCP_NONE;
     n
 }
