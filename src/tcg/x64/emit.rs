@@ -297,6 +297,19 @@ impl<'a> Emitter<'a> {
         dynasm!(self.buf ; .arch x64 ; lea Rd(d), [Rq(a) + Rq(b) + v as i32]);
     }
 
+    /// d = base + index * scale + disp (32-bit; scale 2, 4 or 8; no base when `None`).
+    pub fn lea_scaled(&mut self, d: Reg, base: Option<Reg>, index: Reg, scale: u8, disp: u32) {
+        let disp = disp as i32;
+        match (base, scale) {
+            (Some(b), 2) => dynasm!(self.buf ; .arch x64 ; lea Rd(d), [Rq(b) + Rq(index) * 2 + disp]),
+            (Some(b), 4) => dynasm!(self.buf ; .arch x64 ; lea Rd(d), [Rq(b) + Rq(index) * 4 + disp]),
+            (Some(b), _) => dynasm!(self.buf ; .arch x64 ; lea Rd(d), [Rq(b) + Rq(index) * 8 + disp]),
+            (None, 2) => dynasm!(self.buf ; .arch x64 ; lea Rd(d), [Rq(index) * 2 + disp]),
+            (None, 4) => dynasm!(self.buf ; .arch x64 ; lea Rd(d), [Rq(index) * 4 + disp]),
+            (None, _) => dynasm!(self.buf ; .arch x64 ; lea Rd(d), [Rq(index) * 8 + disp]),
+        }
+    }
+
     /// d = a + imm (3-operand).
     pub fn lea_addi(&mut self, d: Reg, a: Reg, v: u32) {
         dynasm!(self.buf ; .arch x64 ; lea Rd(d), [Rq(a) + v as i32]);
@@ -603,6 +616,9 @@ mod tests {
             e.alu_ri(AluOp::Sub, RBP, 1);
             e.alu_ri(AluOp::Cmp, R12, (-3i32) as u32);
             e.alu_ri(AluOp::And, RAX, 0xff);
+            e.lea_scaled(RDI, None, RBP, 4, 0x136580);
+            e.lea_scaled(R13, Some(R12), R9, 8, (-8i32) as u32);
+            e.lea_scaled(RSI, Some(RBX), RSI, 2, 0);
         });
         assert_eq!(
             names,
@@ -624,7 +640,10 @@ mod tests {
                 "mov %r8b,%dil",
                 "sub $1,%ebp",
                 "cmp $0xFFFFFFFD,%r12d",
-                "and $0xFF,%eax"
+                "and $0xFF,%eax",
+                "lea 0x136580(,%rbp,4),%edi",
+                "lea -8(%r12,%r9,8),%r13d",
+                "lea (%rbx,%rsi,2),%esi",
             ]
         );
     }

@@ -857,8 +857,40 @@ impl Lower<'_, '_> {
         true
     }
 
+    /// `shl t,x,$k` (k 1 to 3) then `add u,t,c` (or `u,c,t`) with `t` dead after it (or `u` =
+    /// `t`), as for a guest `c(,x,2^k)` address or `lea c(,x,2^k)`: one
+    /// `lea u, [c + x * 2^k]` (or `[b + x * 2^k]` for a temp `b`), and the add is skipped.
+    fn fuse_scaled(&mut self, op: &Op) -> bool {
+        let i = self.op_index;
+        let (Some(next), Val::Imm(k @ 1..=3)) = (self.ops.get(i + 1), self.val(op.input(1))) else { return false };
+        let t = op.out(0);
+        let t_dies = self.plan.last_use[t.0 as usize] == i + 1 || next.out(0) == t;
+        let pool = matches!(self.plan.homes[t.0 as usize], Home::Pool);
+        if next.opc != Opcode::Add || !t_dies || !pool || self.deferral.skipped[i + 1] || self.sunk[i + 1] {
+            return false;
+        }
+        let other = match (next.input(0), next.input(1)) {
+            (x, y) if x == t && y != t => y,
+            (x, y) if y == t && x != t => x,
+            _ => return false,
+        };
+        let index = self.in_reg(op.input(0), RAX);
+        let (base, disp) = match self.val(other) {
+            Val::Imm(c) => (None, c),
+            _ => (Some(self.in_reg(other, RCX)), 0),
+        };
+        let d = self.out_reg(next.out(0)).unwrap_or(RAX);
+        self.e.lea_scaled(d, base, index, 1 << k, disp);
+        self.put(next.out(0), d);
+        self.skip_next = true;
+        true
+    }
+
     /// d = a shifted by b; a variable count goes to cl first (it may live in d).
     fn lower_shift(&mut self, op: &Op, sh: ShiftOp) {
+        if sh == ShiftOp::Shl && self.fuse_scaled(op) {
+            return;
+        }
         let (a, b) = (self.val(op.input(0)), self.val(op.input(1)));
         let d = self.dest(op.out(0));
         match b {
