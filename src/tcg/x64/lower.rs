@@ -833,26 +833,33 @@ impl Lower<'_, '_> {
         self.put(op.out(0), target);
     }
 
+    /// When the next op is `add u,t,b` (or `u,b,t`) and `t`, a pool temp, dies there (or `u` is
+    /// `t`): `b`. The ops that fold their result into that add's (`fuse_add3`, `fuse_scaled`).
+    fn next_add_of(&self, t: Temp) -> Option<Temp> {
+        let i = self.op_index;
+        let next = self.ops.get(i + 1)?;
+        let t_dies = self.plan.last_use[t.0 as usize] == i + 1 || next.out(0) == t;
+        let pool = matches!(self.plan.homes[t.0 as usize], Home::Pool);
+        if next.opc != Opcode::Add || !t_dies || !pool || self.deferral.skipped[i + 1] || self.sunk[i + 1] {
+            return None;
+        }
+        match (next.input(0), next.input(1)) {
+            (x, y) if x == t && y != t => Some(y),
+            (x, y) if y == t && x != t => Some(x),
+            _ => None,
+        }
+    }
+
     /// `add t,a,$c` then `add u,t,b` (or `u,b,t`) with `t` dead after it (or `u` = `t`), as for a guest
     /// `c(a,b)` address: one `lea u, [a + b + c]`, and the second op is skipped.
     fn fuse_add3(&mut self, op: &Op) -> bool {
-        let Some(next) = self.ops.get(self.op_index + 1) else { return false };
-        let (t, c) = (op.out(0), self.val(op.input(1)));
-        let (Val::Imm(c), true) = (c, matches!(self.plan.homes[t.0 as usize], Home::Pool)) else { return false };
-        let t_dies = self.plan.last_use[t.0 as usize] == self.op_index + 1 || next.out(0) == t;
-        if next.opc != Opcode::Add || !t_dies || self.deferral.skipped[self.op_index + 1] {
-            return false;
-        }
-        let b = match (next.input(0), next.input(1)) {
-            (x, y) if x == t && y != t => y,
-            (x, y) if y == t && x != t => x,
-            _ => return false,
-        };
+        let (Val::Imm(c), Some(b)) = (self.val(op.input(1)), self.next_add_of(op.out(0))) else { return false };
         let ra = self.in_reg(op.input(0), RAX);
         let rb = self.in_reg(b, RCX);
-        let d = self.out_reg(next.out(0)).unwrap_or(RAX);
+        let u = self.ops[self.op_index + 1].out(0);
+        let d = self.out_reg(u).unwrap_or(RAX);
         self.e.lea_add_disp(d, ra, rb, c);
-        self.put(next.out(0), d);
+        self.put(u, d);
         self.skip_next = true;
         true
     }
@@ -861,27 +868,18 @@ impl Lower<'_, '_> {
     /// `t`), as for a guest `c(,x,2^k)` address or `lea c(,x,2^k)`: one
     /// `lea u, [c + x * 2^k]` (or `[b + x * 2^k]` for a temp `b`), and the add is skipped.
     fn fuse_scaled(&mut self, op: &Op) -> bool {
-        let i = self.op_index;
-        let (Some(next), Val::Imm(k @ 1..=3)) = (self.ops.get(i + 1), self.val(op.input(1))) else { return false };
-        let t = op.out(0);
-        let t_dies = self.plan.last_use[t.0 as usize] == i + 1 || next.out(0) == t;
-        let pool = matches!(self.plan.homes[t.0 as usize], Home::Pool);
-        if next.opc != Opcode::Add || !t_dies || !pool || self.deferral.skipped[i + 1] || self.sunk[i + 1] {
+        let (Val::Imm(k @ 1..=3), Some(other)) = (self.val(op.input(1)), self.next_add_of(op.out(0))) else {
             return false;
-        }
-        let other = match (next.input(0), next.input(1)) {
-            (x, y) if x == t && y != t => y,
-            (x, y) if y == t && x != t => x,
-            _ => return false,
         };
         let index = self.in_reg(op.input(0), RAX);
         let (base, disp) = match self.val(other) {
             Val::Imm(c) => (None, c),
             _ => (Some(self.in_reg(other, RCX)), 0),
         };
-        let d = self.out_reg(next.out(0)).unwrap_or(RAX);
+        let u = self.ops[self.op_index + 1].out(0);
+        let d = self.out_reg(u).unwrap_or(RAX);
         self.e.lea_scaled(d, base, index, 1 << k, disp);
-        self.put(next.out(0), d);
+        self.put(u, d);
         self.skip_next = true;
         true
     }
