@@ -274,3 +274,42 @@ fn read_modify_writes_into_translated_code_invalidate_it() {
         }
     }
 }
+
+/// A `jcc` whose target's exit writes nothing back is linked straight to the next TB (no second
+/// jump through the exit): invalidating that TB must point the `jcc` back at the exit too. Here
+/// the loop's `jecxz` (always taken: ecx is 0) branches to `body`, whose immediate the `addb`
+/// after it raises by 0x10 on every pass: ebx = 1 + 0x11 + 0x21 (a stale link would run the
+/// code of the pass before: 0x23).
+/// ```text
+///     mov $3, %esi
+///     xor %ebx, %ebx
+///     xor %ecx, %ecx
+/// loop:
+///     jecxz body
+///     mov %ebx, %eax
+///     out %al, $0xf4
+/// body:
+///     add $1, %ebx
+///     jmp patch
+/// patch:
+///     addb $0x10, body + 2
+///     dec %esi
+///     jnz loop
+///     mov %ebx, %eax
+///     out %al, $0xf4
+/// ```
+#[rustfmt::skip]
+const JCC_LINK: &[u8] = &[
+    0xbe, 0x03, 0x00, 0x00, 0x00, 0x31, 0xdb, 0x31, 0xc9, 0xe3, 0x04, 0x89, 0xd8, 0xe6, 0xf4, 0x83,
+    0xc3, 0x01, 0xeb, 0x00, 0x80, 0x05, 0x11, 0x00, 0x10, 0x00, 0x10, 0x4e, 0x75, 0xeb, 0x89, 0xd8,
+    0xe6, 0xf4,
+];
+
+#[test]
+fn a_jcc_linked_straight_to_a_tb_is_unlinked_when_that_tb_goes() {
+    for (jit, nochain) in MODES {
+        let (r, _, inval) = run(&[(0x100000, JCC_LINK)], jit, nochain);
+        assert_eq!(r, ExitReason::Status((0x33 << 1) | 1), "jit={jit} nochain={nochain}");
+        assert!(inval >= 3, "body's TB was invalidated on each pass");
+    }
+}

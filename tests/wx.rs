@@ -58,7 +58,8 @@ fn jit_runs_chained_code_with_no_writable_executable_mapping() {
         let host = tb.host.expect("compiled by the JIT");
         assert!(rx.contains(&host.addr) && rx.contains(&(host.addr + host.size - 1)), "{host:?} in {rx:x?}");
         for site in tb.jmp_sites.iter().flatten() {
-            assert!(rx.contains(site), "goto_tb site {site:x} in {rx:x?}");
+            assert!(rx.contains(&site.jmp), "goto_tb jmp {site:x?} in {rx:x?}");
+            assert!(site.jcc.is_none_or(|f| rx.contains(&f)), "goto_tb jcc {site:x?} in {rx:x?}");
         }
         // SAFETY: the bytes lie inside the readable rx view (checked above), which outlives `m`.
         let ran = unsafe { std::slice::from_raw_parts(host.addr as *const u8, host.size) };

@@ -42,7 +42,7 @@ pub struct TranslationBlock {
     /// Patchable jump of each `goto_tb` slot, and where it leads now (QEMU's `jmp_dest`); slot
     /// `INDIRECT_SLOT` is the indirect-jump link (`indirect`), which only leads to TBs on the
     /// TB's first page.
-    pub jmp_sites: [Option<usize>; 2],
+    pub jmp_sites: [Option<crate::tcg::x64::GotoTbSite>; 2],
     pub indirect: Option<IndirectSite>,
     pub jmp_dest: [Option<TbId>; 3],
     /// TBs whose `goto_tb` slot or indirect-jump link jumps here (QEMU's `jmp_list_head`).

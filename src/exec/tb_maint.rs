@@ -29,7 +29,7 @@ impl Machine {
             jit.link_indirect(&site, dst.pc, target.addr);
         } else {
             let Some(site) = src.jmp_sites[n] else { return };
-            jit.patch_jump(site, target.addr);
+            jit.link_goto_tb(&site, Some(target.addr));
         }
         self.tbs.get_mut(from).jmp_dest[n] = Some(to);
         self.tbs.get_mut(to).incoming.push((from, n));
@@ -64,7 +64,7 @@ impl Machine {
             (INDIRECT_SLOT, Some(site)) => jit.unlink_indirect(&site),
             _ => {
                 if let Some(site) = tb.jmp_sites.get(n).copied().flatten() {
-                    jit.patch_jump(site, site + 5);
+                    jit.link_goto_tb(&site, None);
                 }
             }
         }

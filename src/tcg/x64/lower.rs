@@ -11,7 +11,9 @@ use super::hoist::{self, Site};
 use super::loop_defer::{loop_deferral, LoopDeferral};
 use super::page_reuse::{self, Reuse, POISON};
 use super::regalloc::{plan, surely_pinned, Home, Plan, MAX_SLOTS, POOL_REGS};
-use super::{ret_word, CompileError, IndirectSite, JitLayout, TbInfo, EXIT_LINK_INDIRECT, EXIT_REQUESTED, RET_RAISED};
+use super::{
+    ret_word, CompileError, GotoTbSite, IndirectSite, JitLayout, TbInfo, EXIT_LINK_INDIRECT, EXIT_REQUESTED, RET_RAISED,
+};
 use crate::cpu::jmp_cache::{TbJmpCache, TB_JMP_CACHE_BITS, TB_JMP_CACHE_SIZE};
 use crate::softmmu::TlbEntry;
 use crate::tcg::ir::{Cond, HelperFlags, LookupKey, MemOp, Op, TcgContext, Temp, HELPER_EXIT};
@@ -178,7 +180,11 @@ struct Lower<'a, 'c> {
     layout: &'c JitLayout,
     epilogue: usize,
     tb: TbInfo,
-    jmp_offsets: [Option<usize>; 2],
+    jmp_offsets: [Option<GotoTbSite>; 2],
+    /// The rel32 field of each `jcc` a brcond emitted, with its IR label.
+    jcc_fields: Vec<(u32, usize)>,
+    /// The IR label bound last, and where.
+    bound: Option<(u32, usize)>,
     /// The patchable fields of this TB's indirect-jump link, if its `lookup_tb_ptr` has one.
     indirect: Option<IndirectSite>,
     /// Accesses whose lookup later accesses reuse (`page_reuse.rs`).
@@ -219,7 +225,7 @@ pub struct Lowered {
     pub size: usize,
     pub insn_offsets: Vec<u32>,
     /// Buffer offsets of the `goto_tb` jumps.
-    pub jmp_offsets: [Option<usize>; 2],
+    pub jmp_offsets: [Option<GotoTbSite>; 2],
     /// Host addresses of the indirect-jump link's fields.
     pub indirect: Option<IndirectSite>,
 }
@@ -280,6 +286,8 @@ pub fn compile(
         epilogue,
         tb,
         jmp_offsets: [None; 2],
+        jcc_fields: Vec::new(),
+        bound: None,
         indirect: None,
         reused,
         reusers,
@@ -616,8 +624,15 @@ impl Lower<'_, '_> {
         self.sync_pinned();
         let site = self.e.buf.offset();
         self.e.jmp_next();
+        // A label bound right here, reached by one jcc: the jcc can go to the next TB itself.
+        let here = self.bound.filter(|b| b.1 == site).map(|b| b.0);
+        let mut from = self.jcc_fields.iter().filter(|j| Some(j.0) == here);
+        let jcc = match (from.next(), from.next()) {
+            (Some(j), None) => Some(j.1),
+            _ => None,
+        };
         if let Some(s) = self.jmp_offsets.get_mut(slot as usize) {
-            *s = Some(site);
+            *s = Some(GotoTbSite { jmp: site, jcc });
         }
     }
 
@@ -667,7 +682,10 @@ impl Lower<'_, '_> {
                 self.starts += 1;
                 self.insn_offsets.push(self.e.buf.offset() as u32);
             }
-            Opcode::SetLabel => self.e.bind(self.labels[op.konst(0) as usize]),
+            Opcode::SetLabel => {
+                self.e.bind(self.labels[op.konst(0) as usize]);
+                self.bound = Some((op.konst(0), self.e.buf.offset()));
+            }
             Opcode::Br => self.e.jmp(self.labels[op.konst(0) as usize]),
             Opcode::BrCond => self.lower_brcond(op),
             Opcode::GotoTb => self.goto_tb(op.konst(0)),
@@ -965,6 +983,7 @@ impl Lower<'_, '_> {
             c => {
                 let cc = self.emit_cmp(op.input(0), op.input(1), c);
                 self.e.jcc(cc, label);
+                self.jcc_fields.push((op.konst(1), self.e.buf.offset() - 4));
             }
         }
     }

@@ -141,13 +141,28 @@ pub struct HostCode {
     pub size: usize,
 }
 
+/// The patchable jumps of one `goto_tb` slot: its `jmp rel32`, and the rel32 field of the one
+/// `jcc` that branches straight to that jump when the slot's exit writes nothing back (linking
+/// points both at the next TB, so the branch goes there without a second jump).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct GotoTbSite {
+    pub jmp: usize,
+    pub jcc: Option<usize>,
+}
+
+impl GotoTbSite {
+    fn offset_by(self, base: usize) -> GotoTbSite {
+        GotoTbSite { jmp: base + self.jmp, jcc: self.jcc.map(|f| base + f) }
+    }
+}
+
 /// A compiled TB and where each guest instruction's host code starts (offsets from `addr`).
 #[derive(Clone, Debug)]
 pub struct Compiled {
     pub code: HostCode,
     pub insn_offsets: alloc::vec::Vec<u32>,
-    /// Host address of the patchable `jmp rel32` of each `goto_tb` slot.
-    pub jmp_sites: [Option<usize>; 2],
+    /// Host addresses of the patchable jumps of each `goto_tb` slot.
+    pub jmp_sites: [Option<GotoTbSite>; 2],
     pub indirect: Option<IndirectSite>,
 }
 
@@ -228,7 +243,7 @@ impl JitCache {
         let out = lower::compile(ctx, buf, rt, layout, self.epilogue, tb)?;
         self.used = (start + out.size).next_multiple_of(16).min(self.region.len);
         self.bytes_emitted += out.size as u64;
-        let jmp_sites = out.jmp_offsets.map(|o| o.map(|o| base + o));
+        let jmp_sites = out.jmp_offsets.map(|o| o.map(|o| o.offset_by(base)));
         let code = HostCode { addr: base, size: out.size };
         Ok(Compiled { code, insn_offsets: out.insn_offsets, jmp_sites, indirect: out.indirect })
     }
@@ -276,6 +291,15 @@ impl JitCache {
     /// read-write view.
     pub fn patch_jump(&mut self, site: usize, target: usize) {
         self.patch_rel32(site + 1, target);
+    }
+
+    /// Point the jumps of a `goto_tb` slot at `target` (another TB's code), or back at the slot's
+    /// own exit code (unlinking: the `jmp` at the instruction after it, the `jcc` at the `jmp`).
+    pub fn link_goto_tb(&mut self, site: &GotoTbSite, target: Option<usize>) {
+        self.patch_jump(site.jmp, target.unwrap_or(site.jmp + 5));
+        if let Some(field) = site.jcc {
+            self.patch_rel32(field, target.unwrap_or(site.jmp));
+        }
     }
 
     /// Point the indirect-jump link `site` at the TB at guest `pc` whose code is at `host`.
