@@ -134,6 +134,35 @@ fn a_ret_linked_to_one_return_site_still_reaches_the_other() {
     assert!(loop_entries < 10, "{loop_entries} TBs entered from cpu_exec");
 }
 
+/// As `TWO_CALLERS`, with f writing ebx before its `ret`: the jump-cache probe that finds R2
+/// jumps straight there, after writing ebx back (R2's TB reads it from `env`).
+/// ```text
+///     mov $0x90000, %esp
+///     xor %ebx, %ebx
+///     mov $40, %ecx
+/// 1:  add $1, %ebx
+///     call f
+/// R1: add $2, %ebx
+///     call f
+/// R2: dec %ecx
+///     jne 1b
+///     mov %bl, %al        # 40 * (1 + 3 + 2 + 3) = 360 = 0x168
+///     out %al, $0xf4
+/// f:  add $3, %ebx
+///     ret
+/// ```
+#[rustfmt::skip]
+const TWO_CALLERS_WRITING: &[u8] = &[
+    0xbc, 0x00, 0x00, 0x09, 0x00, 0x31, 0xdb, 0xb9, 0x28, 0x00, 0x00, 0x00, 0x83, 0xc3, 0x01, 0xe8,
+    0x0f, 0x00, 0x00, 0x00, 0x83, 0xc3, 0x02, 0xe8, 0x07, 0x00, 0x00, 0x00, 0x49, 0x75, 0xed, 0x88,
+    0xd8, 0xe6, 0xf4, 0x83, 0xc3, 0x03, 0xc3,
+];
+
+#[test]
+fn a_probe_that_finds_the_return_site_writes_the_registers_back_first() {
+    all_exit_with("two_callers_writing", TWO_CALLERS_WRITING, (0x68 << 1) | 1);
+}
+
 /// The TB a `ret` is linked to is rewritten: the link must lead to the new code. f returns to R,
 /// which adds 1 to ebx and then patches its own immediate to 5 (a store into the running TB:
 /// it completes, R is invalidated, and so is f's link to it). Three passes: 1 + 5 + 5 = 11.

@@ -1111,7 +1111,12 @@ impl Lower<'_, '_> {
     /// then ask the jump cache for the next TB's code (a call).
     fn lookup_tb_ptr(&mut self, op: &Op) {
         match (self.tb.chain, self.lookup_key) {
-            (true, LookupKey::Known { cs_base, flags }) => self.probe_jmp_cache(cs_base, flags),
+            (true, LookupKey::Known { cs_base, flags }) if self.goto_ptr_next(op) => {
+                self.probe_jmp_cache(cs_base, flags, true);
+                self.skip_next = true;
+                return;
+            }
+            (true, LookupKey::Known { cs_base, flags }) => self.probe_jmp_cache(cs_base, flags, false),
             _ => {
                 self.sync_pinned();
                 self.synced_for_goto_ptr = true;
@@ -1133,6 +1138,12 @@ impl Lower<'_, '_> {
         }
     }
 
+    /// The next op is the `goto_ptr` to what lookup `op` finds.
+    fn goto_ptr_next(&self, op: &Op) -> bool {
+        let next = self.ops.get(self.op_index + 1);
+        next.is_some_and(|n| n.opc == Opcode::GotoPtr && n.input(0) == op.out(0))
+    }
+
     /// The helper's jump-cache lookup inline, with the key's CS base and flags as constants, behind
     /// the TB's indirect-jump link (`IndirectSite`, patched by the exec loop):
     ///   eax = [env + eip] + cs_base         ; the register eip was just stored from, if any
@@ -1141,8 +1152,11 @@ impl Lower<'_, '_> {
     ///   probe: rcx = table + 32 * ((eax ^ eax >> 12 ^ flags_hash) & (size - 1))
     ///   rax = [rcx] == eax && [rcx + 8] == flags && [rcx + 4] == cs_base ? [rcx + 16] : 0
     /// With a CS base of 0 one 64-bit compare checks pc and CS base (the pc register's high half
-    /// is clear).
-    fn probe_jmp_cache(&mut self, cs_base: u32, flags: u32) {
+    /// is clear). With `go` (the `goto_ptr` that follows is done here), a hit writes the pinned
+    /// globals back and jumps to the code at once, and a miss leaves as `goto_ptr` does:
+    ///   hit: rax = [rcx + 16]; write the pinned globals back; jmp rax
+    ///   miss: write the pinned globals back; leave with EXIT_LINK_INDIRECT
+    fn probe_jmp_cache(&mut self, cs_base: u32, flags: u32, go: bool) {
         let lay = self.layout;
         let pc = match (self.eip_value.take(), cs_base) {
             (Some(Val::Reg(r)), 0) => r,
@@ -1191,12 +1205,22 @@ impl Lower<'_, '_> {
         self.e.cmp_mem32_imm(RCX, 8, flags);
         self.e.jcc(0x5, miss);
         self.e.load64(RAX, RCX, 16);
-        self.e.jmp(done);
+        if go {
+            self.sync_pinned();
+            self.e.jmp_reg(RAX);
+        } else {
+            self.e.jmp(done);
+        }
         self.e.bind(miss);
         let unlinked = self.e.buf.addr();
+        self.indirect = Some(IndirectSite { linked_pc, jne_rel, jmp_site, probe, unlinked });
+        if go {
+            self.sync_pinned();
+            self.leave_to_loop();
+            return;
+        }
         self.e.mov_ri(RAX, 0);
         self.e.bind(done);
-        self.indirect = Some(IndirectSite { linked_pc, jne_rel, jmp_site, probe, unlinked });
     }
 
     /// goto_ptr: write back pinned globals (unless the helper call of `lookup_tb_ptr` just did);
@@ -1222,7 +1246,12 @@ impl Lower<'_, '_> {
         self.e.jcc(0x4, to_loop);
         self.e.jmp_reg(target);
         self.e.bind(to_loop);
-        // Through a link that is not set (or a jump cache miss): the exec loop links it.
+        self.leave_to_loop();
+    }
+
+    /// The exit of a `goto_ptr` that found no code: through a link that is not set (or a jump
+    /// cache miss), the exec loop links it.
+    fn leave_to_loop(&mut self) {
         let value = if self.indirect.is_some() { u64::from(EXIT_LINK_INDIRECT) } else { 0 };
         self.e.mov_ri64(RAX, ret_word(self.tb.id, value));
         self.e.jmp_abs(self.epilogue);
