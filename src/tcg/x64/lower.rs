@@ -983,7 +983,9 @@ impl Lower<'_, '_> {
             c => {
                 let cc = self.emit_cmp(op.input(0), op.input(1), c);
                 self.e.jcc(cc, label);
-                self.jcc_fields.push((op.konst(1), self.e.buf.offset() - 4));
+                // (A full buffer stops advancing: the offset is then meaningless, and `finish`
+                // fails the compile.)
+                self.jcc_fields.push((op.konst(1), self.e.buf.offset().wrapping_sub(4)));
             }
         }
     }
