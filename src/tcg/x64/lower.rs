@@ -118,12 +118,7 @@ struct HoistRefill {
     entry: DynLabel,
     back: DynLabel,
     slow: DynLabel,
-    /// The address is `base + disp` on every pass.
-    base: Val,
-    disp: u32,
-    size: u32,
-    table: i32,
-    write: bool,
+    site: Site,
     slot: u32,
 }
 
@@ -1446,18 +1441,25 @@ impl Lower<'_, '_> {
     ///   rax = hit ? host page + r11 : 0; [rsp + slot] = rax
     fn hoisted_lookups(&mut self) {
         for (site, slot) in self.hoisted.clone() {
-            let op = &self.ops[site.op];
-            let (size, mmu_idx) = (MemOp(op.konst(0)).size(), op.konst(1));
-            self.load_sum(R11, self.val(site.base), site.disp);
             let (miss, store) = (self.e.buf.new_label(), self.e.buf.new_label());
-            self.tlb_lookup(R11, (R11, RCX), size, self.tlb_table(mmu_idx), site.write, miss);
-            self.e.lea_add64(RAX, RCX, R11);
+            self.lookup_site(&site, miss);
             self.e.jmp(store);
             self.e.bind(miss);
-            self.e.mov_ri(RAX, 0);
+            self.e.mov_ri(R11, 0);
             self.e.bind(store);
-            self.e.store64(RSP, Self::slot_disp(slot), RAX);
+            self.e.store64(RSP, Self::slot_disp(slot), R11);
         }
+    }
+
+    /// The host address of hoisted access `site` into r11, or a jump to `miss`: the lookup in
+    /// place, as in `lower_qemu_ldst` (the write tag if the access writes).
+    ///   r11 = base + disp; lookup; r11 = rcx + r11
+    fn lookup_site(&mut self, site: &Site, miss: DynLabel) {
+        let op = &self.ops[site.op];
+        let (size, mmu_idx) = (MemOp(op.konst(0)).size(), op.konst(1));
+        self.load_sum(R11, self.val(site.base), site.disp);
+        self.tlb_lookup(R11, (R11, RCX), size, self.tlb_table(mmu_idx), site.write, miss);
+        self.e.lea_add64(R11, RCX, R11);
     }
 
     fn lower_guest_access(&mut self, op: &Op) {
@@ -1620,7 +1622,6 @@ impl Lower<'_, '_> {
     ///   back: access [r11]                ; r11 is also what a paired store uses
     fn lower_hoisted(&mut self, op: &Op, site: Site, slot: u32) {
         let is_store = op.opc == Opcode::QemuSt;
-        let (memop, mmu_idx) = (MemOp(op.konst(0)), op.konst(1));
         let value = is_store.then(|| self.store_value(op));
         let [entry, back, slow, resume] = [(); 4].map(|_| self.e.buf.new_label());
         self.e.load64(R11, RSP, Self::slot_disp(slot));
@@ -1632,22 +1633,17 @@ impl Lower<'_, '_> {
         let out = self.access_at(op, value, HostAddr::Disp(R11, 0));
         self.count_tlb_hit();
         self.e.bind(resume);
-        let (base, disp) = (self.val(site.base), site.disp);
-        let (size, table) = (memop.size(), self.tlb_table(mmu_idx));
-        self.hoist_refills.push(HoistRefill { entry, back, slow, base, disp, size, table, write: site.write, slot });
-        let site = self.slow_site(op, (slow, resume), (base, disp), value, out, rmw);
-        self.push_slow_path(op, site);
+        self.hoist_refills.push(HoistRefill { entry, back, slow, site, slot });
+        let sp = self.slow_site(op, (slow, resume), (self.val(site.base), site.disp), value, out, rmw);
+        self.push_slow_path(op, sp);
     }
 
     /// The lookup of a hoisted access whose slot is 0, as at TB entry (the page the entry could
     /// not map may be mapped now); a miss goes to the access's slow path.
-    ///   r11 = base + disp; lookup as in `lower_qemu_ldst` into rax, rcx
-    ///   r11 = rcx + rax; [rsp + slot] = r11; jmp back
+    ///   (lookup_site); [rsp + slot] = r11; jmp back
     fn emit_hoist_refill(&mut self, r: HoistRefill) {
         self.e.bind(r.entry);
-        self.load_sum(R11, r.base, r.disp);
-        self.tlb_lookup(R11, (RAX, RCX), r.size, r.table, r.write, r.slow);
-        self.e.lea_add64(R11, RCX, RAX);
+        self.lookup_site(&r.site, r.slow);
         self.e.store64(RSP, Self::slot_disp(r.slot), R11);
         self.e.jmp(r.back);
     }
