@@ -1108,12 +1108,12 @@ impl Lower<'_, '_> {
     /// then ask the jump cache for the next TB's code (a call).
     fn lookup_tb_ptr(&mut self, op: &Op) {
         match (self.tb.chain, self.lookup_key) {
+            // The frontend always follows the lookup with its goto_ptr, which the probe does.
             (true, LookupKey::Known { cs_base, flags }) if self.goto_ptr_next(op) => {
-                self.probe_jmp_cache(cs_base, flags, true);
+                self.probe_jmp_cache(cs_base, flags);
                 self.skip_next = true;
                 return;
             }
-            (true, LookupKey::Known { cs_base, flags }) => self.probe_jmp_cache(cs_base, flags, false),
             _ => {
                 self.sync_pinned();
                 self.synced_for_goto_ptr = true;
@@ -1147,13 +1147,13 @@ impl Lower<'_, '_> {
     ///   cmp eax, LINKED_PC; jne probe       ; unlinked: jne miss (goto_ptr leaves to be linked)
     ///   write the pinned globals back; jmp LINKED_TB   ; unlinked: jmp miss
     ///   probe: rcx = table + 32 * ((eax ^ eax >> 12 ^ flags_hash) & (size - 1))
-    ///   rax = [rcx] == eax && [rcx + 8] == flags && [rcx + 4] == cs_base ? [rcx + 16] : 0
+    ///   a hit when [rcx] == eax && [rcx + 8] == flags && [rcx + 4] == cs_base
     /// With a CS base of 0 one 64-bit compare checks pc and CS base (the pc register's high half
-    /// is clear). With `go` (the `goto_ptr` that follows is done here), a hit writes the pinned
-    /// globals back and jumps to the code at once, and a miss leaves as `goto_ptr` does:
+    /// is clear). The `goto_ptr` that follows is done here: a hit writes the pinned globals back
+    /// and jumps to the code at once, and a miss leaves as `goto_ptr` does:
     ///   hit: rax = [rcx + 16]; write the pinned globals back; jmp rax
     ///   miss: write the pinned globals back; leave with EXIT_LINK_INDIRECT
-    fn probe_jmp_cache(&mut self, cs_base: u32, flags: u32, go: bool) {
+    fn probe_jmp_cache(&mut self, cs_base: u32, flags: u32) {
         let lay = self.layout;
         let pc = match (self.eip_value.take(), cs_base) {
             (Some(Val::Reg(r)), 0) => r,
@@ -1169,7 +1169,7 @@ impl Lower<'_, '_> {
                 RAX
             }
         };
-        let (miss, done) = (self.e.buf.new_label(), self.e.buf.new_label());
+        let miss = self.e.buf.new_label();
         self.e.cmp_ri32_wide(pc, 0);
         let linked_pc = self.e.buf.addr() - 4;
         self.e.jcc(0x5, miss);
@@ -1202,22 +1202,13 @@ impl Lower<'_, '_> {
         self.e.cmp_mem32_imm(RCX, 8, flags);
         self.e.jcc(0x5, miss);
         self.e.load64(RAX, RCX, 16);
-        if go {
-            self.sync_pinned();
-            self.e.jmp_reg(RAX);
-        } else {
-            self.e.jmp(done);
-        }
+        self.sync_pinned();
+        self.e.jmp_reg(RAX);
         self.e.bind(miss);
         let unlinked = self.e.buf.addr();
         self.indirect = Some(IndirectSite { linked_pc, jne_rel, jmp_site, probe, unlinked });
-        if go {
-            self.sync_pinned();
-            self.leave_to_loop();
-            return;
-        }
-        self.e.mov_ri(RAX, 0);
-        self.e.bind(done);
+        self.sync_pinned();
+        self.leave_to_loop();
     }
 
     /// goto_ptr: write back pinned globals (unless the helper call of `lookup_tb_ptr` just did);
