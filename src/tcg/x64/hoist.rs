@@ -94,14 +94,8 @@ fn cached_sites(ctx: &TcgContext, hoisted: &[Site]) -> Vec<usize> {
 /// offset from `base` directly (`lea disp(base, -page)`), so the add need not run.
 pub fn fusable_address(ctx: &TcgContext, at: usize) -> Option<(usize, Temp, u32)> {
     let addr = ctx.ops[at].addr_input();
-    let block = ctx.ops[..at].iter().enumerate().rev();
-    let mut before = block.take_while(|(_, op)| !op.flags().contains(OpFlags::BB_END) && op.opc != Opcode::SetLabel);
-    let (i, def) = before.find(|(_, op)| op.outputs().contains(&addr.0))?;
-    let (base, disp) = match (def.opc, ctx.const_value(def.input(0)), ctx.const_value(def.input(1))) {
-        (Opcode::Add, None, Some(c)) => (def.input(0), c),
-        (Opcode::Add, Some(c), None) => (def.input(1), c),
-        _ => return None,
-    };
+    let (i, def) = def_in_block(ctx, at, addr)?;
+    let (base, disp) = plus_constant(ctx, def)?;
     let global = matches!(ctx.temps[base.0 as usize].kind, TempKind::Global { .. });
     let kept = !ctx.ops[i + 1..at].iter().any(|op| op.outputs().contains(&base.0));
     let normal = ctx.temps[addr.0 as usize].kind == TempKind::Normal;
@@ -136,25 +130,31 @@ fn invariant_address(ctx: &TcgContext, at: usize, addr: Temp) -> Option<(Temp, u
     if invariant(ctx, addr) {
         return Some((addr, 0, None));
     }
-    let (i, def) = ctx.ops[..at].iter().enumerate().rev().find(|(_, op)| {
-        op.outputs().contains(&addr.0) || op.flags().contains(OpFlags::BB_END) || op.opc == Opcode::SetLabel
-    })?;
-    if !def.outputs().contains(&addr.0) {
-        return None;
-    }
+    let (i, def) = def_in_block(ctx, at, addr)?;
     let (base, disp) = match def.opc {
-        Opcode::Mov if invariant(ctx, def.input(0)) => (def.input(0), 0),
-        Opcode::Add => {
-            let (a, b) = (def.input(0), def.input(1));
-            match (ctx.const_value(a), ctx.const_value(b)) {
-                (_, Some(c)) if invariant(ctx, a) => (a, c),
-                (Some(c), _) if invariant(ctx, b) => (b, c),
-                _ => return None,
-            }
-        }
-        _ => return None,
+        Opcode::Mov => (def.input(0), 0),
+        _ => plus_constant(ctx, def)?,
     };
-    Some((base, disp, Some(i)))
+    invariant(ctx, base).then_some((base, disp, Some(i)))
+}
+
+/// The op that last writes `t` before op `at`, when it is in `at`'s basic block.
+fn def_in_block(ctx: &TcgContext, at: usize, t: Temp) -> Option<(usize, &Op)> {
+    let (i, def) = ctx.ops[..at].iter().enumerate().rev().find(|(_, op)| {
+        op.outputs().contains(&t.0) || op.flags().contains(OpFlags::BB_END) || op.opc == Opcode::SetLabel
+    })?;
+    def.outputs().contains(&t.0).then_some((i, def))
+}
+
+/// `(x, c)` when `def` is an add of `x` and the constant `c` (the second operand taken as the
+/// constant when both are).
+fn plus_constant(ctx: &TcgContext, def: &Op) -> Option<(Temp, u32)> {
+    let (a, b) = (def.input(0), def.input(1));
+    match (def.opc, ctx.const_value(a), ctx.const_value(b)) {
+        (Opcode::Add, _, Some(c)) => Some((a, c)),
+        (Opcode::Add, Some(c), None) => Some((b, c)),
+        _ => None,
+    }
 }
 
 /// Temp `addr` (written once) is read only as the address of access `at` and of the store
