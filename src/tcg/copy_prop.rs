@@ -14,6 +14,7 @@
 use super::effects::{is_global, may_change_globals};
 use super::ir::{TcgContext, TempKind};
 use super::opcode::{OpFlags, Opcode};
+use super::versions::Versions;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -27,31 +28,26 @@ struct Fact {
     block: u32,
 }
 
-/// Known copies, invalidated without scans: a fact records the write count of its source and
-/// the block it was learnt in, and holds only while both are current.
+/// Known copies, invalidated without scans (`versions.rs`): a fact records the write count of
+/// its source and the block it was learnt in, and holds only while both are current.
 struct Copies {
     facts: Vec<Fact>,
-    /// Writes of each temp so far (each one ends the facts whose source it is).
-    ver: Vec<u32>,
-    /// Blocks ended so far (each end drops every fact).
-    block: u32,
+    v: Versions,
     /// Plain temps whose better name is a global they were copied into (see `redirect`).
     redirected: Vec<bool>,
-    globals: Vec<u32>,
 }
 
 impl Copies {
     fn new(ctx: &TcgContext) -> Copies {
         let n = ctx.temps.len();
-        let globals = (0..n as u32).filter(|&t| is_global(ctx, t)).collect();
         let none = Fact { src: NONE, ver: 0, block: 0 };
-        Copies { facts: vec![none; n], ver: vec![0; n], block: 0, redirected: vec![false; n], globals }
+        Copies { facts: vec![none; n], v: Versions::new(ctx), redirected: vec![false; n] }
     }
 
     /// The temp `t` equals by its own fact.
     fn fact(&self, t: u32) -> Option<u32> {
         let f = self.facts.get(t as usize)?;
-        (f.src != NONE && f.block == self.block && self.ver[f.src as usize] == f.ver).then_some(f.src)
+        (f.src != NONE && f.block == self.v.block() && self.v.of(f.src) == f.ver).then_some(f.src)
     }
 
     fn is_redirected(&self, t: u32) -> bool {
@@ -68,14 +64,14 @@ impl Copies {
     }
 
     fn record(&mut self, d: u32, s: u32) {
-        self.facts[d as usize] = Fact { src: s, ver: self.ver[s as usize], block: self.block };
+        self.facts[d as usize] = Fact { src: s, ver: self.v.of(s), block: self.v.block() };
     }
 
     /// `t` is written: it no longer equals its source, and nothing equals its old value through it.
     fn forget(&mut self, t: u32) {
         self.facts[t as usize].src = NONE;
         self.redirected[t as usize] = false;
-        self.ver[t as usize] = self.ver[t as usize].wrapping_add(1);
+        self.v.written(t);
     }
 
     /// `d` (a global) now holds what `s` (a plain temp, nobody's copy) holds: reads of `s`, and
@@ -87,16 +83,13 @@ impl Copies {
 
     /// Drop every fact that names a global, as key or as source.
     fn forget_globals(&mut self) {
-        for i in 0..self.globals.len() {
-            let g = self.globals[i] as usize;
-            self.facts[g].src = NONE;
-            self.ver[g] = self.ver[g].wrapping_add(1);
-        }
+        let facts = &mut self.facts;
+        self.v.globals_written(|g| facts[g as usize].src = NONE);
     }
 
     /// Forget everything (a block ends).
     fn clear(&mut self) {
-        self.block += 1;
+        self.v.end_block();
     }
 }
 

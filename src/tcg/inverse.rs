@@ -9,9 +9,9 @@
 //! a value deposited into the low bits of another (`deposit t,y,v,0,n`), for folding byte
 //! compares and byte results (`fold.rs`).
 
-use super::effects::is_global;
 use super::ir::{Op, TcgContext};
 use super::opcode::{OpFlags, Opcode};
+use super::versions::{Versions, NO_TEMP};
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -33,38 +33,22 @@ struct Entry {
     block: u32,
 }
 
-/// What is known, invalidated without scans: an entry holds while its block and the write
-/// counts of its operands are current.
+/// What is known, invalidated without scans (`versions.rs`): an entry holds while its block and
+/// the write counts of its operands are current.
 pub struct Inverses {
     entries: Vec<Option<Entry>>,
-    /// Writes of each temp so far.
-    ver: Vec<u32>,
-    /// Blocks ended so far.
-    block: u32,
-    globals: Vec<u32>,
+    v: Versions,
 }
-
-const NO_TEMP: u32 = u32::MAX;
 
 impl Inverses {
     pub fn new(ctx: &TcgContext) -> Inverses {
-        let n = ctx.temps.len();
-        let globals = (0..n as u32).filter(|&t| is_global(ctx, t)).collect();
-        Inverses { entries: vec![None; n], ver: vec![0; n], block: 0, globals }
-    }
-
-    fn version(&self, t: u32) -> u32 {
-        if t == NO_TEMP {
-            0
-        } else {
-            self.ver[t as usize]
-        }
+        Inverses { entries: vec![None; ctx.temps.len()], v: Versions::new(ctx) }
     }
 
     /// How `t` was computed, if that still holds.
     fn def_of(&self, t: u32) -> Option<Def> {
         let e = self.entries.get(t as usize).copied().flatten()?;
-        let current = e.block == self.block && e.ver == [self.version(e.def.a), self.version(e.def.b)];
+        let current = e.block == self.v.block() && e.ver == [self.v.of(e.def.a), self.v.of(e.def.b)];
         current.then_some(e.def)
     }
 
@@ -117,11 +101,12 @@ impl Inverses {
     /// `effects::may_change_globals` of `op`, computed once by the caller).
     pub fn record(&mut self, op: &Op, changes_globals: bool) {
         if op.opc == Opcode::SetLabel || op.flags().contains(OpFlags::BB_END) {
-            self.block += 1;
+            self.v.end_block();
             return;
         }
         if changes_globals {
-            self.forget_globals();
+            let entries = &mut self.entries;
+            self.v.globals_written(|g| entries[g as usize] = None);
         }
         for &t in op.outputs() {
             self.forget(t);
@@ -144,22 +129,16 @@ impl Inverses {
             _ => None,
         };
         if let Some(def) = def.filter(|f| d != f.a && d != f.b && (d as usize) < self.entries.len()) {
-            let ver = [self.version(def.a), self.version(def.b)];
-            self.entries[d as usize] = Some(Entry { def, ver, block: self.block });
+            let ver = [self.v.of(def.a), self.v.of(def.b)];
+            self.entries[d as usize] = Some(Entry { def, ver, block: self.v.block() });
         }
     }
 
     /// `t` is written: its own def ends, and so do the defs that read it.
     fn forget(&mut self, t: u32) {
-        let Some(slot) = self.entries.get_mut(t as usize) else { return };
-        *slot = None;
-        self.ver[t as usize] = self.ver[t as usize].wrapping_add(1);
-    }
-
-    /// Every def of a global, and every def reading one, ends.
-    fn forget_globals(&mut self) {
-        for i in 0..self.globals.len() {
-            self.forget(self.globals[i]);
+        if let Some(slot) = self.entries.get_mut(t as usize) {
+            *slot = None;
         }
+        self.v.written(t);
     }
 }

@@ -25,6 +25,7 @@ pub mod reachable;
 #[cfg(test)]
 pub mod testing;
 pub mod verify;
+pub mod versions;
 pub mod x64;
 pub mod zmask;
 
